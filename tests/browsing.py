@@ -1,0 +1,122 @@
+"""What a reader's browser does on a page, recorded for the checks.
+
+`visit()` loads a page with every request off 127.0.0.1 blocked, scrolls
+through it so lazily drawn diagrams draw, and records console messages,
+page errors, failed and outside requests, and the state of each diagram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+# Material draws each diagram into a *closed* shadow root; reopening it lets
+# a test see the SVG. Added to every test page as an init script.
+OPEN_SHADOW_ROOTS = (
+    "const attach = Element.prototype.attachShadow;"
+    "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };"
+)
+
+DIAGRAM_STATE = """() => {
+  const drawn = [...document.querySelectorAll('article div.mermaid')].map(host => {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector('svg');
+    if (!svg) return null;
+    const byId = (ids) => (ids || '').split(/\\s+/).map(id => svg.getElementById(id))
+        .filter(Boolean).map(el => el.textContent.trim()).join(' ');
+    return {
+      role: svg.getAttribute('aria-roledescription') || '',
+      name: byId(svg.getAttribute('aria-labelledby')),
+      description: byId(svg.getAttribute('aria-describedby')),
+      error: svg.getAttribute('aria-roledescription') === 'error',
+    };
+  });
+  return {
+    drawn: drawn.filter(Boolean),
+    pending: document.querySelectorAll('article pre.mermaid').length,
+    errorBoxes: [...document.body.children].filter(el => /error/i.test(el.textContent || '') && /mermaid/i.test(el.id || '')).length,
+  };
+}"""
+
+
+@dataclass
+class Visit:
+    url: str
+    console: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    diagrams: dict = field(default_factory=dict)
+
+
+def record(page, visit: Visit, origin: str) -> None:
+    """Attach listeners that fill `visit` for everything `page` does from now on."""
+    host = urlparse(origin).netloc
+    page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.url} ({r.failure})")
+            if urlparse(r.url).netloc == host else None)
+    page.on("request", lambda r: visit.requests.append(r.url))
+
+    def gate(route):
+        if urlparse(route.request.url).netloc == host or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            visit.outside_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", gate)
+
+
+def scroll_through(page, step: int = 400) -> None:
+    """Scroll to the bottom in steps, the way a reader does, then back to the top."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for y in range(0, height + step, step):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(40)
+
+
+def diagram_state(page, expected: int, timeout_ms: int = 15000) -> dict:
+    """Wait until `expected` diagrams are drawn (or the time is up) and report them."""
+    try:
+        page.wait_for_function(
+            f"() => {{ const s = ({DIAGRAM_STATE})(); return s.pending === 0 && s.drawn.length >= {expected}; }}",
+            timeout=timeout_ms)
+    except Exception:
+        pass
+    return page.evaluate(DIAGRAM_STATE)
+
+
+def visit(context, url: str, expected_diagrams: int) -> Visit:
+    page = context.new_page()
+    result = Visit(url)
+    record(page, result, url)
+    page.goto(url, wait_until="load")
+    scroll_through(page)
+    result.diagrams = diagram_state(page, expected_diagrams)
+    page.wait_for_timeout(200)
+    page.close()
+    return result
+
+
+# The colour of every piece of diagram text, and the page background behind it.
+DIAGRAM_INK = """() => ({
+  background: getComputedStyle(document.body).backgroundColor,
+  ink: [...document.querySelectorAll('article div.mermaid')].map(host =>
+    // Only the leaves that paint glyphs: <text> or <tspan> without children,
+    // and leaf HTML elements of labels in <foreignObject>; not <g> wrappers
+    // or a <text> whose <tspan>s carry their own fill.
+    [...host.shadowRoot.querySelectorAll('svg text, svg tspan, svg foreignObject *')]
+      .filter(el => el.textContent.trim() && !el.children.length)
+      .map(el => el instanceof SVGElement ? getComputedStyle(el).fill : getComputedStyle(el).color)),
+})"""
+
+
+def set_scheme(page, scheme: str) -> None:
+    """Click Material's palette toggle until the page shows `scheme` (default or slate)."""
+    for _ in range(4):
+        if page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme:
+            return
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+        page.wait_for_timeout(150)
+    raise AssertionError(f"palette toggle never reached the {scheme} scheme")

@@ -1,0 +1,259 @@
+"""The site's checks, as functions that return problems.
+
+Each problem is a line that starts with the file it is about. The tests run
+every check on the real site (expecting no problems) and on a broken fixture
+(expecting the problem, named). Nothing here starts a build or a browser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SOURCE = ROOT / "source" / "virtualization.md"
+CORRECTIONS = ROOT / "source" / "corrections.tsv"
+
+KEBAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)")
+HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
+EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
+
+
+# ---------------------------------------------------------------- Markdown
+
+def md_url(md: Path, docs: Path = DOCS) -> str:
+    """The site path of a Markdown page: types/index.md -> types/, a.md -> a/."""
+    rel = md.relative_to(docs).with_suffix("").as_posix()
+    if rel == "index" or rel.endswith("/index"):
+        return rel[: -len("index")]
+    return rel + "/"
+
+
+def md_blocks(md: Path):
+    """Yield (line number, line, fence language or None) for each line of a page."""
+    fence, lang = None, None
+    for number, line in enumerate(md.read_text(encoding="utf-8").splitlines(), 1):
+        match = FENCE.match(line.strip())
+        if fence is None and match:
+            fence, lang = match.group(1), match.group(2)
+            yield number, line, lang
+            continue
+        if fence is not None and line.strip().startswith(fence) and line.strip() == line.strip()[0] * len(line.strip()):
+            yield number, line, lang
+            fence, lang = None, None
+            continue
+        yield number, line, lang if fence is not None else None
+
+
+def mermaid_fences(docs: Path = DOCS) -> dict[Path, list[str]]:
+    """Every ```mermaid fence, by page."""
+    found: dict[Path, list[str]] = {}
+    for md in sorted(docs.rglob("*.md")):
+        current: list[str] | None = None
+        for _, line, lang in md_blocks(md):
+            if lang == "mermaid":
+                if current is None:
+                    current = []
+                else:
+                    current.append(line)
+            elif current is not None:
+                found.setdefault(md, []).append("\n".join(current[:-1]))
+                current = None
+        if current is not None:
+            found.setdefault(md, []).append("\n".join(current))
+    return found
+
+
+def heading_id_problems(docs: Path = DOCS) -> list[str]:
+    """Every h2-h6 heading in the Markdown carries an explicit kebab-case id."""
+    problems = []
+    for md in sorted(docs.rglob("*.md")):
+        name = md.relative_to(docs.parent).as_posix()
+        for number, line, lang in md_blocks(md):
+            match = HEADING.match(line) if lang is None else None
+            if not match:
+                continue
+            explicit = EXPLICIT_ID.search(match.group(2))
+            if not explicit:
+                problems.append(f"{name}:{number}: heading has no explicit id, write it as "
+                                f"`{match.group(1)} {match.group(2)} {{#english-id}}`")
+            elif not KEBAB_ID.match(explicit.group(1)):
+                problems.append(f"{name}:{number}: heading id #{explicit.group(1)} is not ASCII kebab-case")
+    return problems
+
+
+# ---------------------------------------------------------------- sentences
+
+def normalize(text: str) -> str:
+    """Only the words: no spacing, punctuation, emphasis marks or letter case."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def corrections(path: Path = CORRECTIONS) -> list[tuple[str, str]]:
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            original, corrected, *_ = line.split("\t")
+            pairs.append((original, corrected))
+    return pairs
+
+
+def source_sentences(source: Path = SOURCE, fixes: list[tuple[str, str]] | None = None) -> list[tuple[int, str]]:
+    """(line number, sentence) for every sentence and heading of the article."""
+    text = source.read_text(encoding="utf-8")
+    for original, corrected in fixes if fixes is not None else corrections():
+        text = text.replace(original, corrected)
+    sentences = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)  # links and images keep their text
+        line = line.lstrip("#").replace("`", "")
+        for sentence in re.split(r"(?<=[。！？?!])", line):
+            if len(normalize(sentence)) >= 2:
+                sentences.append((number, sentence.strip()))
+    return sentences
+
+
+def page_text(html: str) -> str:
+    """The reading text of a built page: the article, without diagram source."""
+    soup = BeautifulSoup(html, "html.parser")
+    article = soup.select_one("article") or soup
+    for el in article.select("pre.mermaid, script, style"):
+        el.decompose()
+    return article.get_text("")
+
+
+def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) -> list[str]:
+    """Every source sentence is somewhere in the built pages."""
+    site_text = normalize("".join(page_text(p.read_text(encoding="utf-8"))
+                                  for p in sorted(site_dir.rglob("*.html"))))
+    name = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else str(source)
+    return [f"{name}:{number}: sentence not found in any page: 「{sentence}」"
+            for number, sentence in source_sentences(source, fixes)
+            if normalize(sentence) not in site_text]
+
+
+# ---------------------------------------------------------------- built HTML
+
+def built_pages(site_dir: Path) -> list[Path]:
+    return sorted(p for p in site_dir.rglob("*.html") if "assets" not in p.parts)
+
+
+def heading_structure_problems(site_dir: Path) -> list[str]:
+    """One h1; no skipped levels; h2-h6 ids are explicit, kebab-case, unique, with a permalink."""
+    problems = []
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        if article is None:
+            continue
+        headings = article.find_all(re.compile(r"^h[1-6]$"))
+        h1s = [h for h in headings if h.name == "h1"]
+        if len(h1s) != 1:
+            problems.append(f"{name}: {len(h1s)} h1 headings, expected exactly one")
+        level, seen = 1, set()
+        for h in headings:
+            this = int(h.name[1])
+            title = h.get_text("").rstrip("¶").strip()
+            if this > level + 1:
+                problems.append(f"{name}: heading level skipped before <{h.name}> {title}")
+            level = this
+            if this == 1:
+                continue
+            hid = h.get("id", "")
+            if not KEBAB_ID.match(hid):
+                problems.append(f"{name}: <{h.name}> {title} has id {hid!r}, not an explicit ASCII kebab-case id")
+            if hid in seen:
+                problems.append(f"{name}: id #{hid} is used twice")
+            seen.add(hid)
+            if not h.select_one(f'a.headerlink[href="#{hid}"]'):
+                problems.append(f"{name}: <{h.name}> {title} shows no permalink")
+    return problems
+
+
+def link_problems(site_dir: Path, site_url: str) -> list[str]:
+    """Every internal link, asset and #anchor in the built site resolves."""
+    ids: dict[Path, set[str]] = {}
+
+    def anchors(page: Path) -> set[str]:
+        if page not in ids:
+            soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+            ids[page] = {el["id"] for el in soup.select("[id]")} | {el["name"] for el in soup.select("[name]")}
+        return ids[page]
+
+    origin = urlparse(site_url)
+    problems = []
+    for page in built_pages(site_dir):
+        rel = page.relative_to(site_dir).as_posix()
+        page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for el in soup.select("a[href], link[href], script[src], img[src], source[src]"):
+            ref = el.get("href") or el.get("src")
+            if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
+                continue  # hreflang alternates may point elsewhere by design
+            target = urljoin(page_url, ref)
+            parsed = urlparse(target)
+            if parsed.scheme not in ("http", "https") or parsed.netloc != origin.netloc:
+                continue  # external, mailto:, javascript: — not ours to resolve
+            path, fragment = urldefrag(target)
+            local = site_dir / unquote(urlparse(path).path[len(origin.path):])
+            if path.endswith("/") or local.is_dir():
+                local = local / "index.html"
+            if not local.is_file():
+                problems.append(f"{rel}: dead link {ref!r} (no {local.relative_to(site_dir).as_posix()})")
+            elif fragment and local.suffix == ".html" and unquote(fragment) not in anchors(local):
+                problems.append(f"{rel}: link {ref!r} points at a missing anchor #{fragment}")
+    return problems
+
+
+# ---------------------------------------------------------------- browser records
+
+def diagram_problems(name: str, expected: int, state: dict, page_errors: list[str] = ()) -> list[str]:
+    """Every Mermaid fence of page `name` is drawn as an SVG, without a Mermaid error."""
+    problems = []
+    good = [d for d in state["drawn"] if not d["error"]]
+    if len(good) < expected or state["pending"]:
+        detail = "; ".join(page_errors) or "no page error reported"
+        problems.append(f"{name}: {len(good)} of {expected} Mermaid diagrams drawn "
+                        f"({state['pending']} left as source): {detail}")
+    if any(d["error"] for d in state["drawn"]) or state["errorBoxes"]:
+        problems.append(f"{name}: Mermaid drew an error diagram")
+    for i, d in enumerate(good, 1):
+        if not d["name"] or not d["description"]:
+            problems.append(f"{name}: diagram {i} has no text alternative (accTitle and accDescr)")
+    return problems
+
+
+def _rgb(css: str, behind: str | None = None) -> tuple[float, ...]:
+    """An rgb()/rgba() colour as opaque RGB, blended over `behind` if translucent."""
+    values = [float(v) for v in re.findall(r"[\d.]+", css)]
+    alpha = values[3] if len(values) > 3 else 1.0
+    if alpha >= 1 or behind is None:
+        return tuple(values[:3])
+    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(values[:3], _rgb(behind)))
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of CSS colour `a` (blended over `b`) against opaque `b`."""
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    hi, lo = sorted((luminance(_rgb(a, b)), luminance(_rgb(b))), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def diagram_contrast_problems(name: str, ink: dict, minimum: float = 4.5) -> list[str]:
+    """Diagram text stands out from the page background."""
+    problems = []
+    for i, colours in enumerate(ink["ink"], 1):
+        worst = min((contrast_ratio(c, ink["background"]) for c in colours), default=0)
+        if worst < minimum:
+            problems.append(f"{name}: diagram {i} text contrast {worst:.2f}:1 against the page, below {minimum}:1")
+    return problems

@@ -1,0 +1,97 @@
+"""Shared fixtures: the site is built once per session and served once.
+
+- `site`: a strict build of the project, served on 127.0.0.1;
+- `browser`: the system Chromium through Playwright (never downloaded);
+- `visits`: every page loaded once in Chromium, with what it did recorded;
+- `broken_site`: the project with every file of tests/fixtures/broken-pages/
+  laid over docs/, built once (not strict) and served, for checks that must fail.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from browsing import OPEN_SHADOW_ROOTS, visit
+from checks import DOCS, md_url, mermaid_fences
+from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+from tools.server import free_port, start
+from tools.sitebuild import ROOT, build, project_copy
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Site:
+    root: Path      # the project that was built
+    dir: Path       # the built site
+    url: str        # where it is served, with a trailing slash
+    log: str        # what mkdocs printed
+
+    def pages(self) -> list[Path]:
+        """The Markdown pages, in docs/ order."""
+        return sorted((self.root / "docs").rglob("*.md"))
+
+    def url_of(self, md: Path) -> str:
+        return self.url + md_url(md, self.root / "docs")
+
+
+def _build_and_serve(project: Path, site_dir: Path, strict: bool) -> tuple[Site, object]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    result = build(project, site_dir, url, strict=strict)
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build failed for {project}:\n{result.stderr[-4000:]}", pytrace=False)
+    return Site(project, site_dir, url, result.stderr), start(site_dir, port)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    built, server = _build_and_serve(ROOT, tmp_path_factory.mktemp("site"), strict=True)
+    yield built
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def broken_site(tmp_path_factory):
+    overlay = {f"docs/{p.name}": p for p in sorted((FIXTURES / "broken-pages").iterdir())}
+    project = project_copy(tmp_path_factory.mktemp("broken-project"), overlay)
+    built, server = _build_and_serve(project, tmp_path_factory.mktemp("broken-site"), strict=False)
+    yield built
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        executable = find_chromium(playwright)
+        if executable is None:
+            pytest.fail(INSTALL_HINT, pytrace=False)
+        chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile, light scheme, desktop width, shadow roots open."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def visits(site, browser):
+    """Every page of the site loaded once in Chromium: {md path: Visit}."""
+    fences = mermaid_fences(site.root / "docs")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    recorded = {md: visit(ctx, site.url_of(md), len(fences.get(md, []))) for md in site.pages()}
+    ctx.close()
+    return recorded

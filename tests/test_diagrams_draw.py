@@ -1,0 +1,64 @@
+"""Every Mermaid fence in docs/ is drawn as an SVG with a text alternative and
+no Mermaid error: on a direct load, after an in-site (instant) click, and after
+switching light/dark; in dark mode its text stays readable."""
+
+from browsing import DIAGRAM_INK, diagram_state, scroll_through, set_scheme
+from checks import diagram_contrast_problems, diagram_problems, md_url, mermaid_fences
+from conftest import FIXTURES
+
+FENCES = mermaid_fences()
+
+
+def test_the_site_has_at_least_five_diagrams():
+    assert sum(len(f) for f in FENCES.values()) >= 5
+
+
+def test_every_diagram_draws_on_direct_load(site, visits):
+    problems = []
+    for md, fences in FENCES.items():
+        v = visits[md]
+        problems += diagram_problems(md.name, len(fences), v.diagrams, v.page_errors)
+    assert problems == []
+
+
+def test_diagrams_draw_after_instant_navigation_from_a_page_without_any(site, context):
+    page = context.new_page()
+    page.goto(site.url)  # the home page has no diagram
+    page.evaluate("window.__sameDocument = true")
+    for md, fences in FENCES.items():
+        page.locator(f'a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")
+        page.wait_for_url(site.url + md_url(md))
+        assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page: instant navigation is off"
+        scroll_through(page)
+        assert diagram_problems(md.name, len(fences), diagram_state(page, len(fences))) == []
+
+
+def test_diagrams_survive_the_palette_switch_and_stay_readable_in_both_schemes(site, context):
+    page = context.new_page()
+    problems = []
+    for md, fences in FENCES.items():
+        page.goto(site.url_of(md))
+        scroll_through(page)
+        for scheme in ("slate", "default"):
+            set_scheme(page, scheme)
+            state = diagram_state(page, len(fences))
+            problems += diagram_problems(f"{md.name} ({scheme})", len(fences), state)
+            problems += diagram_contrast_problems(f"{md.name} ({scheme})", page.evaluate(DIAGRAM_INK))
+    assert problems == []
+
+
+def test_a_broken_diagram_is_reported_with_its_file(broken_site, browser):
+    from browsing import OPEN_SHADOW_ROOTS, visit
+    ctx = browser.new_context()
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    v = visit(ctx, broken_site.url + "broken-diagram/", 1)
+    ctx.close()
+    problems = diagram_problems("broken-diagram.md", 1, v.diagrams, v.page_errors)
+    assert problems and problems[0].startswith("broken-diagram.md: 0 of 1 Mermaid diagrams drawn")
+    assert (FIXTURES / "broken-pages" / "broken-diagram.md").is_file()
+
+
+def test_low_contrast_diagram_text_is_reported():
+    ink = {"background": "rgb(30, 33, 41)", "ink": [["rgb(51, 51, 51)"]]}
+    assert diagram_contrast_problems("dark.md", ink) == [
+        "dark.md: diagram 1 text contrast 1.27:1 against the page, below 4.5:1"]

@@ -1,0 +1,42 @@
+"""Find and launch the Chromium that the browser tests and the benchmark use.
+
+Order: $CHROMIUM, then a Chromium or Chrome on PATH, then Playwright's own
+browser if one was installed. No browser is downloaded, ever.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+INSTALL_HINT = (
+    "No Chromium found for the browser tests. Install one:\n"
+    "  Debian/Ubuntu: sudo apt-get install chromium fonts-noto-cjk\n"
+    "  or point CHROMIUM at a Chromium/Chrome binary: CHROMIUM=/path/to/chrome make test"
+)
+# Quiet, offline-friendly flags: without the networking ones Chromium keeps
+# trying to reach Google's hosts on a closed network.
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--disable-quic", "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+
+
+def find_chromium(playwright=None) -> str | None:
+    env = os.environ.get("CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if playwright is not None:
+        try:
+            bundled = playwright.chromium.executable_path
+        except Exception:
+            bundled = None
+        if bundled and Path(bundled).is_file():
+            return bundled
+    return None
