@@ -1,0 +1,41 @@
+# 虚拟化技术讲解 — everyday commands. `.venv` and `node_modules` are created
+# on demand from the pinned requirements.txt and package-lock.json.
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve site test bench fix clean
+
+# Preview at http://127.0.0.1:8000/, rebuilt on every save.
+serve: $(VENV)/.installed node_modules/.installed
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The deployable site in site/, built strictly: any warning is an error.
+site: $(VENV)/.installed node_modules/.installed
+	$(BIN)/mkdocs build --strict --clean
+
+# Every check: build, content, links, diagrams, search, accessibility, lint.
+test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pytest
+
+# Figures, not verdicts: Lighthouse on every page, build time, index size.
+bench: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m bench
+
+# Apply the automatic fixes of the Chinese copy and Markdown linters.
+fix: $(VENV)/.installed
+	$(BIN)/python -m tools.lint --fix
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf site .pytest_cache bench/results
