@@ -6,6 +6,10 @@
 - Keep diagram source out of the search index: every <pre class="mermaid">
   gets `data-search-exclude`, which Material's search plugin honours. What a
   diagram shows stays findable through its <figcaption>.
+- Segment Chinese for search with the site's own dictionary
+  (search/dictionary.txt): domain terms, and where each one splits.
+- Print the glossary's abbreviation table from includes/abbreviations.md, the
+  same file that gives every page its abbreviation tooltips.
 """
 
 from __future__ import annotations
@@ -35,3 +39,55 @@ def on_files(files: Files, config) -> Files:
 
 def on_page_content(html: str, page, config, files) -> str:
     return _MERMAID_PRE.sub('<pre class="mermaid" data-search-exclude>', html)
+
+
+# ---------------------------------------------------------------- search
+
+DICTIONARY = ROOT / "search" / "dictionary.txt"
+
+
+def load_search_dictionary(path: Path = DICTIONARY) -> list[list[str]]:
+    """The domain terms of search/dictionary.txt, each as its indexed parts."""
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            terms.append(line.split())
+    return terms
+
+
+def on_config(config):
+    """Teach jieba (used by Material's search plugin) the site's domain terms."""
+    import jieba
+
+    jieba.setLogLevel(60)  # jieba's "Building prefix dict" chatter is not a build message
+    for parts in load_search_dictionary():
+        for part in parts:
+            jieba.add_word(part)
+        if len(parts) > 1:
+            jieba.suggest_freq(tuple(parts), tune=True)
+    return config
+
+
+# ---------------------------------------------------------------- glossary
+
+ABBREVIATIONS = ROOT / "includes" / "abbreviations.md"
+GLOSSARY_MARKER = "<!-- abbreviations: filled in by hooks/build.py from includes/abbreviations.md -->"
+_ABBR_LINE = re.compile(r"^\*\[(?P<abbr>[^\]]+)\]:\s*(?P<expansion>.+)$")
+
+
+def load_abbreviations(path: Path = ABBREVIATIONS) -> dict[str, str]:
+    """{abbreviation: expansion} from the file every page's tooltips come from."""
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _ABBR_LINE.match(line.strip())
+        if match:
+            found[match["abbr"]] = match["expansion"].strip()
+    return found
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if GLOSSARY_MARKER not in markdown:
+        return markdown
+    rows = "\n".join(f"| {abbr} | {expansion} |" for abbr, expansion in load_abbreviations().items())
+    return markdown.replace(GLOSSARY_MARKER, f"| 缩写 | 含义 |\n| --- | --- |\n{rows}\n")

@@ -120,3 +120,43 @@ def set_scheme(page, scheme: str) -> None:
         page.locator("form[data-md-component=palette] label:visible").first.click()
         page.wait_for_timeout(150)
     raise AssertionError(f"palette toggle never reached the {scheme} scheme")
+
+
+SEARCH_STATE = """() => ({
+  meta: document.querySelector('.md-search-result__meta').textContent.trim(),
+  groups: [...document.querySelectorAll('.md-search-result__item')].map(item =>
+    [...item.querySelectorAll('a.md-search-result__link')].map(a => a.href)),
+  query: document.querySelector('input[data-md-component=search-query]').value,
+})"""
+
+
+def search(page, query: str) -> dict:
+    """Type `query` into the real search box and return the result list once it settles.
+
+    Returns {"meta": the status line, "groups": [[page link, section links…], …]}
+    with links relative to the site root and without the ?h= highlight parameter.
+    """
+    box = page.locator("input[data-md-component=search-query]")
+    if not box.is_visible():
+        page.locator("label[for=__search]").first.click()
+    box.fill(query)
+    box.press("End")  # the search box listens to keyup
+    previous, stable = None, 0
+    for _ in range(100):
+        page.wait_for_timeout(60)
+        state = page.evaluate(SEARCH_STATE)
+        ready = state["query"] == query and "初始化" not in state["meta"]
+        stable = stable + 1 if ready and state == previous else 0
+        if stable >= 3:
+            break
+        previous = state
+    origin = page.evaluate("location.origin")
+    base = page.evaluate("new URL(JSON.parse(document.getElementById('__config').textContent).base, location.href).href")
+
+    def clean(href: str) -> str:
+        path, _, fragment = href.partition("#")
+        path = path.split("?")[0]
+        return path[len(base):] + (f"#{fragment}" if fragment else "") if path.startswith(base) else href
+
+    return {"meta": state["meta"], "groups": [[clean(h) for h in g] for g in state["groups"]],
+            "origin": origin}

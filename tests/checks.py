@@ -257,3 +257,52 @@ def diagram_contrast_problems(name: str, ink: dict, minimum: float = 4.5) -> lis
         if worst < minimum:
             problems.append(f"{name}: diagram {i} text contrast {worst:.2f}:1 against the page, below {minimum}:1")
     return problems
+
+
+# ---------------------------------------------------------------- search
+
+QUERIES = ROOT / "tests" / "data" / "search-queries.tsv"
+
+
+def search_queries(path: Path = QUERIES) -> list[tuple[int, str, str]]:
+    """(line number, query, expected section) from the query set."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            query, expected = line.split("\t")
+            rows.append((number, query, expected.strip()))
+    return rows
+
+
+def ranked_sections(groups: list[list[str]]) -> list[str]:
+    """Results in reading order, a section per entry.
+
+    Material shows each matching page as a group: the page link first, then its
+    matching sections. A group counts by its sections; a page with no matching
+    section counts as the page itself.
+    """
+    ranked = []
+    for links in groups:
+        sections = [link for link in links[1:] if "#" in link]
+        ranked += sections or links[:1]
+    return ranked
+
+
+def is_hit(entry: str, expected: str) -> bool:
+    """`page/#id` must be that section; `page/` accepts any section of the page."""
+    return entry == expected if "#" in expected else entry.split("#")[0] == expected
+
+
+def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUERIES) -> tuple[list[str], float, float]:
+    """Misses (query not answered first by its section), top-1 and top-3 accuracy."""
+    misses, top1, top3 = [], 0, 0
+    name = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else str(source)
+    for number, query, expected in rows:
+        ranked = ranked_sections(results[query])
+        first = ranked[0] if ranked else "no result"
+        top1 += bool(ranked) and is_hit(ranked[0], expected)
+        top3 += any(is_hit(entry, expected) for entry in ranked[:3])
+        if not (ranked and is_hit(ranked[0], expected)):
+            misses.append(f"{name}:{number}: search {query!r} should put {expected} first, "
+                          f"but {first!r} came first (top 3: {ranked[:3]})")
+    return misses, top1 / len(rows), top3 / len(rows)

@@ -86,6 +86,22 @@ def context(browser):
     ctx.close()
 
 
+FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def figures():
+    """Measurements a test wants shown: printed at the end of every run."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def visits(site, browser):
     """Every page of the site loaded once in Chromium: {md path: Visit}."""
