@@ -6,7 +6,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve site test bench fix clean
+.PHONY: serve site test bench fix urls clean
 
 # Preview at http://127.0.0.1:8000/, rebuilt on every save.
 serve: $(VENV)/.installed node_modules/.installed
@@ -23,6 +23,10 @@ test: $(VENV)/.installed node_modules/.installed
 # Figures, not verdicts: Lighthouse on every page, build time, index size.
 bench: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m bench
+
+# Add newly published pages and section anchors to published-urls.txt.
+urls: site
+	$(BIN)/python -m tools.urls site
 
 # Apply the automatic fixes of the Chinese copy and Markdown linters.
 fix: $(VENV)/.installed

@@ -160,3 +160,15 @@ def search(page, query: str) -> dict:
 
     return {"meta": state["meta"], "groups": [[clean(h) for h in g] for g in state["groups"]],
             "origin": origin}
+
+
+# How far a page scrolls sideways, and what sticks out of the viewport.
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  const excess = document.documentElement.scrollWidth - width;
+  const culprits = excess <= 0 ? [] : [...document.querySelectorAll('article *')]
+    .filter(el => el.getBoundingClientRect().right > width + 1)
+    .filter(el => !el.closest('.md-typeset__scrollwrap, .mermaid, pre'))
+    .slice(0, 3).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
+  return {excess, culprits};
+}"""

@@ -306,3 +306,180 @@ def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUER
             misses.append(f"{name}:{number}: search {query!r} should put {expected} first, "
                           f"but {first!r} came first (top 3: {ranked[:3]})")
     return misses, top1 / len(rows), top3 / len(rows)
+
+
+# ---------------------------------------------------------------- published addresses
+
+PUBLISHED = ROOT / "published-urls.txt"
+_REFRESH = re.compile(r'http-equiv="refresh"[^>]*content="\d+;\s*url=([^"]+)"', re.I)
+
+
+def current_addresses(site_dir: Path) -> list[str]:
+    """Every page URL and section anchor the built site publishes."""
+    addresses = []
+    for page in built_pages(site_dir):
+        rel = page.relative_to(site_dir).as_posix()
+        if rel == "404.html" or _REFRESH.search(page.read_text(encoding="utf-8")):
+            continue
+        url = "/" + rel[: -len("index.html")]
+        addresses.append(url)
+        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        for heading in article.find_all(re.compile(r"^h[2-6]$")) if article else []:
+            if heading.get("id"):
+                addresses.append(f"{url}#{heading['id']}")
+    return addresses
+
+
+def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
+    return [(n, line.strip()) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if line.strip() and not line.startswith("#")]
+
+
+def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
+    """Every published address still resolves, directly or through a redirect;
+    every address the site publishes is in the list."""
+    name = listed.relative_to(ROOT).as_posix() if listed.is_relative_to(ROOT) else listed.name
+    live = set(current_addresses(site_dir))
+    problems = []
+    for number, address in published_addresses(listed):
+        target = address
+        path, _, fragment = address.partition("#")
+        redirect = site_dir / path.lstrip("/") / "index.html"
+        if redirect.is_file():
+            moved = _REFRESH.search(redirect.read_text(encoding="utf-8"))
+            if moved:  # mkdocs-redirects keeps the #fragment when it forwards
+                new_path = urljoin("http://site" + path, moved.group(1))[len("http://site"):]
+                target = new_path + (f"#{fragment}" if fragment else "")
+        if target not in live:
+            problems.append(f"{name}:{number}: {address} disappeared without a redirect "
+                            "(add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
+    listed_now = {address for _, address in published_addresses(listed)}
+    for address in sorted(live - listed_now):
+        problems.append(f"{name}: {address} is published but not listed (run `make urls`)")
+    return problems
+
+
+# ---------------------------------------------------------------- reader extras
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def glossary_problems(page: Path, required: list[str], minimum: int = 15) -> list[str]:
+    """At least `minimum` terms, each defined in a sentence or two with a link to a section."""
+    name = page.name if not page.is_relative_to(ROOT) else page.relative_to(ROOT).as_posix()
+    article = _soup(page).select_one("article")
+    terms = [h for h in article.find_all("h2") if h.get("id") != "abbreviations"]
+    problems = [] if len(terms) >= minimum else [f"{name}: {len(terms)} terms, at least {minimum} expected"]
+    titles = " ".join(h.get_text("") for h in terms)
+    problems += [f"{name}: no entry for {term}" for term in required if term not in titles]
+    for h in terms:
+        body = h.find_next_sibling()
+        text = body.get_text("") if body is not None and body.name == "p" else ""
+        sentences = len(re.findall(r"[。！？]", text))
+        if not text or sentences > 2:
+            problems.append(f"{name}: {h.get_text('').rstrip('¶')} needs a one- or two-sentence definition")
+        links = [a for a in (body.find_all("a") if body is not None else []) if "#" in a.get("href", "")]
+        if not links:
+            problems.append(f"{name}: {h.get_text('').rstrip('¶')} links to no section")
+    return problems
+
+
+def tooltip_problems(site_dir: Path, required: list[str], expansions: dict[str, str]) -> list[str]:
+    """Each required abbreviation has a tooltip wherever it appears, with the shared expansion."""
+    problems, seen = [], set()
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        article = _soup(page).select_one("article")
+        if article is None:
+            continue
+        for abbr in article.select("abbr"):
+            seen.add(abbr.get_text())
+            if abbr.get("title") != expansions.get(abbr.get_text()):
+                problems.append(f"{name}: <abbr>{abbr.get_text()}</abbr> has a title other than its expansion")
+        for el in article.select("abbr, code, pre, a"):
+            el.decompose()
+        text = article.get_text(" ")
+        for term in required:
+            if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text):
+                problems.append(f"{name}: {term} appears without a tooltip")
+    problems += [f"{site_dir.name}: no tooltip for {term} anywhere" for term in required if term not in seen]
+    return problems
+
+
+def comparison_table_problems(page: Path) -> list[str]:
+    """The 虚拟化分类 page compares the four kinds on the five aspects, with examples."""
+    name = page.name if not page.is_relative_to(ROOT) else page.relative_to(ROOT).as_posix()
+    table = _soup(page).select_one("article table")
+    if table is None:
+        return [f"{name}: no comparison table"]
+    header = [th.get_text(strip=True) for th in table.select("thead th")]
+    rows = {tr.find("td").get_text(strip=True): tr.get_text(" ", strip=True) for tr in table.select("tbody tr")}
+    problems = [f"{name}: no column for {kind}" for kind in ("全虚拟化", "半虚拟化", "操作系统层虚拟化", "硬件辅助虚拟化")
+                if kind not in header]
+    aspects = {"修改": "guest OS modification", "性能": "performance", "隔离": "isolation",
+               "不同的客户操作系统": "different guest OSes", "例子": "typical examples"}
+    for key, aspect in aspects.items():
+        if not any(key in row for row in rows):
+            problems.append(f"{name}: no row for {aspect} ({key})")
+    examples = next((text for row, text in rows.items() if "例子" in row), "")
+    problems += [f"{name}: examples lack {product}" for product in ("VMware ESXi", "KVM", "Xen", "Docker", "LXC")
+                 if product not in examples]
+    return problems
+
+
+def editor_note_problems(site_dir: Path) -> list[str]:
+    """Every 编者注 is an admonition set apart from the text, citing a checkable source."""
+    problems = []
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        for note in _soup(page).select("article .admonition"):
+            title = note.select_one(".admonition-title")
+            if not title or not title.get_text().startswith("编者注"):
+                continue
+            if not note.select('a[href^="http"]') or "出处" not in note.get_text():
+                problems.append(f"{name}: {title.get_text()} cites no source (出处 with a link)")
+    return problems
+
+
+def editor_notes(site_dir: Path) -> list[tuple[str, str, list[str]]]:
+    """(page, note title, source links) of every editor's note, for the closing report."""
+    found = []
+    for page in built_pages(site_dir):
+        for note in _soup(page).select("article .admonition"):
+            title = note.select_one(".admonition-title")
+            if title and title.get_text().startswith("编者注"):
+                found.append((page.relative_to(site_dir).as_posix(), title.get_text(),
+                              [a["href"] for a in note.select('a[href^="http"]')]))
+    return found
+
+
+def preview_problems(site_dir: Path) -> list[str]:
+    """Every page has its own description, og:title, og:description, og:url and canonical link."""
+    problems, owners = [], {}
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        head = _soup(page).head
+        description = head.select_one('meta[name="description"]')
+        content = description.get("content", "").strip() if description else ""
+        if not content:
+            problems.append(f"{name}: no <meta name=\"description\">")
+        elif content in owners:
+            problems.append(f"{name}: same description as {owners[content]}")
+        owners.setdefault(content, name)
+        for prop in ("og:title", "og:description"):
+            if not head.select_one(f'meta[property="{prop}"]'):
+                problems.append(f"{name}: no {prop}")
+        if name != "404.html":
+            canonical = head.select_one('link[rel="canonical"]')
+            og_url = head.select_one('meta[property="og:url"]')
+            if not canonical or not og_url or canonical["href"] != og_url["content"]:
+                problems.append(f"{name}: canonical link and og:url missing or different")
+    return problems
+
+
+def sideways_problems(name: str, measured: dict) -> list[str]:
+    """A page never scrolls sideways on a phone."""
+    if measured["excess"] <= 0:
+        return []
+    return [f"{name}: scrolls {measured['excess']} px sideways at phone width ({', '.join(measured['culprits'])})"]

@@ -1,0 +1,59 @@
+"""The glossary defines every term readers meet, with links to the sections
+that use it; abbreviations show their expansion on hover and tap everywhere,
+from one source of truth (includes/abbreviations.md)."""
+
+from checks import ROOT, glossary_problems, tooltip_problems
+from conftest import FIXTURES
+from hooks.build import load_abbreviations
+
+REQUIRED_TERMS = ["Hypervisor", "VMM", "全虚拟化", "半虚拟化", "操作系统层虚拟化", "容器", "Type 1", "Type 2",
+                  "超级调用", "二进制翻译", "陷入", "Intel VT-x", "AMD-V", "VT-d", "IOMMU", "桌面虚拟化", "VDI", "瘦客户机"]
+TOOLTIPS = ["VMM", "IVT", "AMD-V", "VT-x", "VDI", "IOMMU"]
+
+
+def test_the_glossary_defines_every_required_term_with_links(site):
+    assert glossary_problems(site.dir / "glossary" / "index.html", REQUIRED_TERMS) == []
+
+
+def test_every_glossary_link_points_at_a_section(site):
+    from bs4 import BeautifulSoup
+    article = BeautifulSoup((site.dir / "glossary" / "index.html").read_text(encoding="utf-8"), "html.parser").article
+    links = [a["href"] for a in article.select("p a[href]") if not a["href"].startswith("http")]
+    assert len(links) >= 15 and all("#" in href for href in links)
+
+
+def test_a_thin_glossary_is_reported():
+    problems = glossary_problems(FIXTURES / "glossary-thin.html", ["Hypervisor", "AMD-V"])
+    assert "tests/fixtures/glossary-thin.html: 2 terms, at least 15 expected" in problems
+    assert "tests/fixtures/glossary-thin.html: no entry for AMD-V" in problems
+    assert "tests/fixtures/glossary-thin.html: 陷入 links to no section" in problems
+
+
+def test_abbreviations_have_tooltips_everywhere_from_one_source(site):
+    expansions = load_abbreviations()
+    assert set(TOOLTIPS) <= set(expansions)
+    assert tooltip_problems(site.dir, TOOLTIPS, expansions) == []
+
+
+def test_the_glossary_table_and_the_tooltips_read_the_same_file(site):
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup((site.dir / "glossary" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    rows = {tr.find_all("td")[0].get_text(): tr.find_all("td")[1].get_text()
+            for tr in soup.select("#abbreviations ~ .md-typeset__scrollwrap tbody tr, #abbreviations ~ table tbody tr")}
+    assert rows == load_abbreviations()
+    assert "includes/abbreviations.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_a_missing_or_wrong_tooltip_is_reported():
+    problems = tooltip_problems(FIXTURES / "tooltip-site", ["VMM", "IOMMU"], load_abbreviations())
+    assert "index.html: VMM appears without a tooltip" in problems
+    assert "index.html: <abbr>VDI</abbr> has a title other than its expansion" in problems
+    assert "tooltip-site: no tooltip for IOMMU anywhere" in problems
+
+
+def test_a_tooltip_opens_on_hover(site, context):
+    page = context.new_page()
+    page.goto(site.url + "hardware-virtualization/")
+    page.locator("article abbr", has_text="AMD-V").first.hover()
+    tooltip = page.locator(".md-tooltip2, .md-tooltip").filter(has_text="AMD Virtualization").first
+    tooltip.wait_for(state="visible", timeout=5000)

@@ -1,0 +1,80 @@
+"""Shared links work: every page has its own preview text and canonical URL,
+every published address keeps resolving, the address bar follows the section
+being read, and a wrong address gets a Chinese 404 page with search."""
+
+import urllib.error
+import urllib.request
+
+from checks import PUBLISHED, address_problems, preview_problems
+from conftest import FIXTURES
+from tools.sitebuild import build, project_copy
+
+
+def test_every_page_has_its_own_description_and_preview_tags(site):
+    assert preview_problems(site.dir) == []
+
+
+def test_a_repeated_description_is_reported():
+    problems = preview_problems(FIXTURES / "previews-site")
+    assert "b/index.html: same description as a/index.html" in problems
+    assert "a/index.html: no og:description" in problems
+
+
+def test_every_published_address_still_resolves(site):
+    assert address_problems(site.dir) == []
+
+
+def test_a_vanished_address_is_reported_with_file_and_line(site):
+    problems = address_problems(site.dir, FIXTURES / "published-urls-vanished.txt")
+    assert problems[0] == ("tests/fixtures/published-urls-vanished.txt:3: /types/paravirtualization/#benchmarks disappeared "
+                           "without a redirect (add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
+
+
+def test_a_moved_page_with_a_redirect_keeps_its_addresses(tmp_path):
+    project = project_copy(tmp_path / "project")
+    for path in [project / "mkdocs.yml", *(project / "docs").rglob("*.md")]:
+        path.write_text(path.read_text(encoding="utf-8").replace("desktop-virtualization.md", "desktop.md"), encoding="utf-8")
+    (project / "docs" / "desktop-virtualization.md").rename(project / "docs" / "desktop.md")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "redirect_maps: {}", "redirect_maps:\n        desktop-virtualization.md: desktop.md"), encoding="utf-8")
+    result = build(project, tmp_path / "site", "http://127.0.0.1:1/")
+    assert result.returncode == 0, result.stderr[-2000:]
+    problems = address_problems(tmp_path / "site", PUBLISHED)
+    assert [p for p in problems if "disappeared" in p] == []
+
+
+def test_the_address_bar_follows_the_section_being_read(site, context):
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page.goto(site.url + "hardware-virtualization/")
+    seen = []
+    for _ in range(8):
+        page.mouse.wheel(0, 400)
+        page.wait_for_timeout(400)
+        seen.append(page.evaluate("location.hash"))
+    assert "#amd-v" in seen and seen[-1] == "#how-it-works"
+
+
+def test_a_missing_page_gets_the_chinese_404_with_search_and_a_way_home(site, context):
+    try:
+        urllib.request.urlopen(site.url + "no-such-page/")
+        raise AssertionError("a missing page answered 200")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+    page = context.new_page()
+    page.goto(site.url + "no-such-page/")
+    assert "页面不存在" in page.locator("article h1").inner_text()
+    page.fill("#not-found-query", "半虚拟化")
+    page.press("#not-found-query", "Enter")
+    page.wait_for_url("**/?q=*")
+    assert page.locator("input[data-md-component=search-query]").input_value() == "半虚拟化"
+    page.goto(site.url + "no-such-page/")
+    page.get_by_role("link", name="返回首页").click()
+    page.wait_for_url(site.url)
+
+
+def test_the_sitemap_lists_every_page(site):
+    sitemap = (site.dir / "sitemap.xml").read_text(encoding="utf-8")
+    for page in site.pages():
+        assert f"<loc>{site.url_of(page)}</loc>" in sitemap

@@ -1,0 +1,61 @@
+"""On a 360 px phone no page scrolls sideways (wide tables and diagrams scroll
+in their own box); the colour scheme follows the system, with a toggle
+labelled in Chinese."""
+
+import pytest
+
+from browsing import OPEN_SHADOW_ROOTS, SIDEWAYS, diagram_state, scroll_through
+from checks import md_url, mermaid_fences, sideways_problems
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    yield ctx.new_page()
+    ctx.close()
+
+
+def test_no_page_scrolls_sideways_on_a_phone(site, phone):
+    fences = mermaid_fences(site.root / "docs")
+    problems = []
+    for md in site.pages():
+        phone.goto(site.url_of(md))
+        scroll_through(phone)
+        diagram_state(phone, len(fences.get(md, [])))
+        problems += sideways_problems(md.name, phone.evaluate(SIDEWAYS))
+    phone.goto(site.url + "no-such-page/")
+    problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))
+    assert problems == []
+
+
+def test_the_comparison_table_scrolls_in_its_own_box_on_a_phone(site, phone):
+    phone.goto(site.url + "types/")
+    box = phone.evaluate("""() => { const w = document.querySelector('article table').closest('.md-typeset__scrollwrap');
+        return w && {scroll: w.scrollWidth, client: w.clientWidth, overflow: getComputedStyle(w).overflowX}; }""")
+    assert box and box["scroll"] > box["client"] and box["overflow"] == "auto"
+
+
+def test_a_page_that_scrolls_sideways_is_reported(broken_site, phone):
+    phone.goto(broken_site.url + "too-wide/")
+    problems = sideways_problems("too-wide.md", phone.evaluate(SIDEWAYS))
+    assert problems and problems[0].startswith("too-wide.md: scrolls ")
+
+
+@pytest.mark.parametrize("system, scheme", [("light", "default"), ("dark", "slate")])
+def test_the_colour_scheme_follows_the_system(site, browser, system, scheme):
+    ctx = browser.new_context(color_scheme=system)
+    page = ctx.new_page()
+    page.goto(site.url)
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
+    ctx.close()
+
+
+def test_the_scheme_toggle_is_labelled_in_chinese(site, context):
+    page = context.new_page()
+    page.goto(site.url)
+    labels = page.locator("form[data-md-component=palette] label").evaluate_all(
+        "els => els.map(el => el.getAttribute('title') || el.getAttribute('aria-label'))")
+    assert labels and all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in labels)
