@@ -483,3 +483,16 @@ def sideways_problems(name: str, measured: dict) -> list[str]:
     if measured["excess"] <= 0:
         return []
     return [f"{name}: scrolls {measured['excess']} px sideways at phone width ({', '.join(measured['culprits'])})"]
+
+
+def axe_problems(name: str, violations: list[dict]) -> list[str]:
+    """Every axe violation, as `page: rule: where`."""
+    return [f"{name}: {v['id']}: {', '.join(str(n['target'][0]) for n in v['nodes'][:3])} — {v['help']}"
+            for v in violations]
+
+
+def console_problems(name: str, visit) -> list[str]:
+    """No JavaScript error or warning, page error, or failed request."""
+    return ([f"{name}: console {line}" for line in visit.console]
+            + [f"{name}: page error: {line}" for line in visit.page_errors]
+            + [f"{name}: failed request: {line}" for line in visit.failed_requests])

@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import re
+import sys
 import threading
 from functools import partial
+from io import BytesIO
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -57,13 +59,23 @@ class SiteHandler(SimpleHTTPRequestHandler):
         else:
             self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        from io import BytesIO
         return BytesIO(body)
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A browser that cancels a request (a prefetch, a navigation) closes
+        # the connection mid-response; a static host shrugs that off.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def start(site_dir: Path, port: int = 0) -> ThreadingHTTPServer:
     """Serve `site_dir` on 127.0.0.1 in a daemon thread; port 0 picks a free one."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(SiteHandler, directory=str(site_dir)))
+    server = SiteServer(("127.0.0.1", port), partial(SiteHandler, directory=str(site_dir)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

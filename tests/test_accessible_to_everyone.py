@@ -1,0 +1,78 @@
+"""axe-core finds no WCAG 2.1 A/AA violation on any page, the 404 page
+included, in light and dark at 1280 px and 390 px; search and navigation work
+from the keyboard; the page language is Chinese."""
+
+import pytest
+
+from browsing import OPEN_SHADOW_ROOTS, axe_violations, diagram_state, scroll_through
+from checks import axe_problems, mermaid_fences
+
+VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390)]
+
+
+@pytest.mark.parametrize("scheme, width", VIEWS, ids=[f"{s}-{w}px" for s, w in VIEWS])
+def test_no_page_has_an_axe_violation(site, browser, figures, scheme, width):
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)  # so axe also checks the drawn diagrams
+    page = ctx.new_page()
+    fences = mermaid_fences(site.root / "docs")
+    targets = [(md.relative_to(site.root).as_posix(), site.url_of(md), len(fences.get(md, []))) for md in site.pages()]
+    targets.append(("404.html", site.url + "no-such-page/", 0))
+    problems = []
+    for name, url, diagrams in targets:
+        page.goto(url)
+        scroll_through(page)
+        diagram_state(page, diagrams)
+        # Let animations settle: Material fades its back-to-top button in over
+        # 125 ms, and axe would otherwise measure a half-transparent frame.
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(400)
+        problems += axe_problems(name, axe_violations(page))
+    ctx.close()
+    figures.append(f"axe {scheme} {width}px: {len(targets)} pages, {len(problems)} violations")
+    assert problems == []
+
+
+@pytest.mark.parametrize("fixture, rule", [("low-contrast", "color-contrast"), ("image-without-alt", "image-alt")])
+def test_an_inaccessible_page_is_reported_with_its_file(broken_site, browser, fixture, rule):
+    page = browser.new_page()
+    page.goto(f"{broken_site.url}{fixture}/")
+    problems = axe_problems(f"{fixture}.md", axe_violations(page))
+    page.close()
+    assert any(p.startswith(f"{fixture}.md: {rule}:") for p in problems), problems
+
+
+def _tab_until(page, selector: str, limit: int = 60) -> bool:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return True
+    return False
+
+
+def test_search_works_from_the_keyboard_alone(site, context):
+    page = context.new_page()
+    page.goto(site.url)
+    assert _tab_until(page, "input[data-md-component=search-query]"), "Tab never reached the search box"
+    page.keyboard.type("Pacifica")
+    page.keyboard.press("End")
+    page.locator(".md-search-result__item").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/hardware-virtualization/**")
+
+
+def test_navigation_works_from_the_keyboard_alone(site, context):
+    page = context.new_page()
+    page.goto(site.url)
+    assert _tab_until(page, '.md-nav--primary a[href$="hypervisor/"]'), "Tab never reached the navigation"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/hypervisor/")
+
+
+def test_the_page_language_is_chinese(site):
+    from checks import built_pages
+    from bs4 import BeautifulSoup
+    langs = {p.name: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").html.get("lang")
+             for p in built_pages(site.dir)}
+    assert set(langs.values()) == {"zh"}

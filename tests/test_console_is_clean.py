@@ -1,0 +1,38 @@
+"""No page logs a JavaScript error or warning, throws, or fails a request in
+Chromium: on a direct load and after in-site (instant) navigation."""
+
+from browsing import OPEN_SHADOW_ROOTS, Visit, diagram_state, record, scroll_through, visit
+from checks import console_problems, md_url, mermaid_fences
+
+
+def test_every_page_loads_cleanly(visits):
+    problems = []
+    for md, v in visits.items():
+        problems += console_problems(md.name, v)
+    assert problems == []
+
+
+def test_in_site_navigation_is_clean(site, browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    page = ctx.new_page()
+    trail = Visit(site.url)
+    record(page, trail, site.url)
+    page.goto(site.url)
+    fences = mermaid_fences(site.root / "docs")
+    for md in [md for md in site.pages() if md_url(md)]:
+        page.locator(f'.md-nav--primary a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")
+        page.wait_for_url(site.url + md_url(md))
+        scroll_through(page)
+        diagram_state(page, len(fences.get(md, [])))
+    page.locator("a.md-logo").first.click()  # and home again
+    page.wait_for_url(site.url)
+    ctx.close()
+    assert console_problems("in-site navigation", trail) == []
+
+
+def test_a_script_that_throws_is_reported_with_its_page(broken_site, browser):
+    ctx = browser.new_context()
+    v = visit(ctx, broken_site.url + "throws/", 0)
+    ctx.close()
+    assert console_problems("throws.md", v) == ["throws.md: page error: fixture: this script throws"]
