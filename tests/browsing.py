@@ -17,9 +17,14 @@ OPEN_SHADOW_ROOTS = (
     "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };"
 )
 
+# A diagram is drawn either at build time (inline SVG in .mermaid-diagram) or
+# in the browser by Material (SVG in the shadow root of div.mermaid).
+DIAGRAM_SVG = "host => host.shadowRoot ? host.shadowRoot.querySelector('svg') : host.querySelector(':scope > svg')"
+DIAGRAM_HOSTS = "document.querySelectorAll('article div.mermaid, article .mermaid-diagram')"
+
 DIAGRAM_STATE = """() => {
-  const drawn = [...document.querySelectorAll('article div.mermaid')].map(host => {
-    const svg = host.shadowRoot && host.shadowRoot.querySelector('svg');
+  const drawn = [...""" + DIAGRAM_HOSTS + """].map(host => {
+    const svg = (""" + DIAGRAM_SVG + """)(host);
     if (!svg) return null;
     const byId = (ids) => (ids || '').split(/\\s+/).map(id => svg.getElementById(id))
         .filter(Boolean).map(el => el.textContent.trim()).join(' ');
@@ -102,11 +107,11 @@ def visit(context, url: str, expected_diagrams: int) -> Visit:
 # The colour of every piece of diagram text, and the page background behind it.
 DIAGRAM_INK = """() => ({
   background: getComputedStyle(document.body).backgroundColor,
-  ink: [...document.querySelectorAll('article div.mermaid')].map(host =>
+  ink: [...""" + DIAGRAM_HOSTS + """].map(host =>
     // Only the leaves that paint glyphs: <text> or <tspan> without children,
     // and leaf HTML elements of labels in <foreignObject>; not <g> wrappers
     // or a <text> whose <tspan>s carry their own fill.
-    [...host.shadowRoot.querySelectorAll('svg text, svg tspan, svg foreignObject *')]
+    [...(""" + DIAGRAM_SVG + """)(host).querySelectorAll('text, tspan, foreignObject *')]
       .filter(el => el.textContent.trim() && !el.children.length)
       .map(el => el instanceof SVGElement ? getComputedStyle(el).fill : getComputedStyle(el).color)),
 })"""
@@ -174,7 +179,9 @@ SIDEWAYS = """() => {
 }"""
 
 
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+# WCAG 2.1 A and AA, plus axe's best practices (Lighthouse checks some of
+# those too, such as a name for every dialog).
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 
 
 def axe_violations(page) -> list[dict]:

@@ -29,8 +29,14 @@ def test_missing_anchor_fails_the_build_naming_the_file(tmp_path):
     assert "missing-anchor.md" in result.stderr and "no-such-section" in result.stderr
 
 
+def test_a_broken_diagram_fails_the_build_naming_the_file(tmp_path):
+    result = _broken_build(tmp_path, {"docs/broken-diagram.md": FIXTURES / "broken-pages" / "broken-diagram.md"})
+    assert result.returncode != 0
+    assert "broken-diagram.md: Mermaid diagram 1 does not parse" in result.stderr
+
+
 def test_missing_mermaid_install_says_which_command_to_run(tmp_path):
     result = _broken_build(tmp_path, node_modules=False)
     assert result.returncode != 0
-    assert "node_modules/mermaid/dist/mermaid.min.js" in result.stderr
+    assert "node_modules/mermaid/dist/mermaid.esm.min.mjs" in result.stderr
     assert "npm ci" in result.stderr

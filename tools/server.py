@@ -20,12 +20,13 @@ from io import BytesIO
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)$")
+# Material's bundles (name.1234abcd.min.js) and Mermaid's chunks (name-ABCD1234.mjs).
+FINGERPRINTED = re.compile(r"(?:\.[0-9a-f]{8,}\.min\.(?:js|css)|-[0-9A-Z]{8}\.mjs)$")
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "application/javascript",
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "application/javascript", ".mjs": "application/javascript",
                       ".json": "application/json", ".xml": "application/xml", ".svg": "image/svg+xml"}
 
     def log_message(self, *args) -> None:  # keep test output clean

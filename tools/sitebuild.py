@@ -14,12 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a build reads from the project; a test copy needs nothing else.
-PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes")
+PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
 
 
-def build(project: Path, site_dir: Path, site_url: str, strict: bool = True) -> subprocess.CompletedProcess:
+def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `mkdocs build` for `project` into `site_dir`; never raises on failure."""
-    env = dict(os.environ, SITE_URL=site_url, NO_MKDOCS_2_WARNING="1")
+    env = dict(os.environ, SITE_URL=site_url, NO_MKDOCS_2_WARNING="1", **(env or {}))
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "-d", str(site_dir)]
     if strict:
         cmd.append("--strict")

@@ -5,10 +5,11 @@
  * mermaid.initialize() once and mermaid.render(id, text) per diagram; when no
  * global `mermaid` exists it fetches the library from a CDN instead. This
  * object is that global, so the site never reaches for a CDN, also after
- * instant navigation from a page without diagrams. It loads the self-hosted
- * library (vendor/mermaid.min.js, copied from node_modules at build time)
- * the first time a diagram comes near the viewport, so pages without
- * diagrams download no Mermaid bytes and first paint never waits for it.
+ * instant navigation from a page without diagrams. The first time a diagram
+ * comes near the viewport it imports the self-hosted ES module build of
+ * Mermaid (vendor/mermaid/, copied from node_modules at build time), which in
+ * turn loads only the code of the diagram types on the page. Pages without
+ * diagrams download no Mermaid bytes, and first paint never waits for it.
  */
 (function () {
   "use strict";
@@ -16,27 +17,19 @@
 
   // Absolute URL, resolved once: instant navigation keeps this script alive
   // while the page path changes underneath it.
-  var librarySrc = new URL("vendor/mermaid.min.js", document.currentScript.src).href;
+  var librarySrc = new URL("vendor/mermaid/mermaid.esm.min.mjs", document.currentScript.src).href;
   var options = {};
   var library = null;
 
   function loadLibrary() {
     if (!library) {
-      library = new Promise(function (resolve, reject) {
-        var script = document.createElement("script");
-        script.src = librarySrc;
-        script.async = true;
-        script.onload = function () {
-          var real = window.mermaid;
-          window.mermaid = standIn; // every later render still goes through us
-          real.initialize(options);
-          resolve(real);
-        };
-        script.onerror = function () {
-          library = null;
-          reject(new Error("Mermaid could not be loaded from " + librarySrc));
-        };
-        document.head.appendChild(script);
+      library = import(librarySrc).then(function (module) {
+        var real = module.default;
+        real.initialize(options);
+        return real;
+      }, function (error) {
+        library = null;
+        throw new Error("Mermaid could not be loaded from " + librarySrc + ": " + error.message);
       });
     }
     return library;
