@@ -49,6 +49,7 @@ FONT = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"  # Mate
 # mermaid2's fence writes <pre  class="mermaid"> (an empty id slot, two spaces).
 _FENCE = re.compile(r'<pre\s+class="mermaid"><code>(.*?)</code></pre>', re.S)
 _ORIGIN = "http://diagrams.invalid/"
+_VIEWBOX = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
 
 
 def on_config(config):
@@ -155,7 +156,9 @@ def on_page_content(content: str, page, config, files) -> str:
             log.error(f"{page.file.src_uri}: Mermaid diagram {number} does not parse: {error}")
         if svg is None:  # drawn in the browser instead; its source is not for search
             return f'<pre class="mermaid" data-search-exclude><code>{match.group(1)}</code></pre>'
-        return f'<div class="mermaid-diagram" data-search-exclude>{svg}</div>'
+        width = _VIEWBOX.search(svg)
+        style = f' style="--diagram-width: {float(width.group(1)):.0f}px"' if width else ""
+        return f'<div class="mermaid-diagram" data-search-exclude{style}>{svg}</div>'
 
     return _FENCE.sub(draw, content)
 

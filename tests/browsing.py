@@ -173,7 +173,7 @@ SIDEWAYS = """() => {
   const excess = document.documentElement.scrollWidth - width;
   const culprits = excess <= 0 ? [] : [...document.querySelectorAll('article *')]
     .filter(el => el.getBoundingClientRect().right > width + 1)
-    .filter(el => !el.closest('.md-typeset__scrollwrap, .mermaid, pre'))
+    .filter(el => !el.closest('.md-typeset__scrollwrap, .mermaid, .mermaid-diagram, pre'))
     .slice(0, 3).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
   return {excess, culprits};
 }"""
@@ -188,3 +188,13 @@ def axe_violations(page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
     return Axe().run(page, options=WCAG_21_AA).response["violations"]
+
+
+# The smallest rendered size, in CSS pixels, of the text of each diagram.
+DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagram > svg')].map(svg => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll('text, tspan, foreignObject *')]
+    .filter(el => el.textContent.trim() && !el.children.length)
+    .map(el => parseFloat(getComputedStyle(el).fontSize));
+  return Math.min(...sizes) * scale;
+})"""

@@ -496,3 +496,9 @@ def console_problems(name: str, visit) -> list[str]:
     return ([f"{name}: console {line}" for line in visit.console]
             + [f"{name}: page error: {line}" for line in visit.page_errors]
             + [f"{name}: failed request: {line}" for line in visit.failed_requests])
+
+
+def diagram_text_problems(name: str, sizes: list[float], minimum: float = 11) -> list[str]:
+    """Diagram text is never scaled below `minimum` CSS pixels."""
+    return [f"{name}: diagram {i} text is drawn at {size:.1f} px, below {minimum} px"
+            for i, size in enumerate(sizes, 1) if size < minimum]

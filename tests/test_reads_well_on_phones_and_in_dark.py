@@ -4,8 +4,8 @@ labelled in Chinese."""
 
 import pytest
 
-from browsing import OPEN_SHADOW_ROOTS, SIDEWAYS, diagram_state, scroll_through
-from checks import md_url, mermaid_fences, sideways_problems
+from browsing import DIAGRAM_TEXT_PX, OPEN_SHADOW_ROOTS, SIDEWAYS, diagram_state, scroll_through
+from checks import diagram_text_problems, md_url, mermaid_fences, sideways_problems
 
 PHONE = {"width": 360, "height": 740}
 
@@ -29,6 +29,23 @@ def test_no_page_scrolls_sideways_on_a_phone(site, phone):
     phone.goto(site.url + "no-such-page/")
     problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))
     assert problems == []
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_diagram_text_stays_readable(site, browser, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    problems = []
+    for md in mermaid_fences(site.root / "docs"):
+        page.goto(site.url_of(md))
+        problems += diagram_text_problems(f"{md.name} at {width} px", page.evaluate(DIAGRAM_TEXT_PX))
+    page.close()
+    assert problems == []
+
+
+def test_a_diagram_too_wide_to_read_is_reported(broken_site, phone):
+    phone.goto(broken_site.url + "wide-diagram/")
+    problems = diagram_text_problems("wide-diagram.md", phone.evaluate(DIAGRAM_TEXT_PX))
+    assert problems and problems[0].startswith("wide-diagram.md: diagram 1 text is drawn at ")
 
 
 def test_the_comparison_table_scrolls_in_its_own_box_on_a_phone(site, phone):
