@@ -14,6 +14,9 @@ version: a warm build starts no browser.
 - With no Chromium at build time, every diagram is left as <pre class="mermaid">
   and drawn in the reader's browser by docs/javascripts/mermaid-loader.js,
   from the self-hosted ES module build copied here under javascripts/vendor/.
+  The loader is then put on every page (extra.mermaid_fallback, read by
+  overrides/main.html), so that instant navigation reaches it too; a build
+  that rendered every diagram ships no diagram JavaScript at all.
 - Diagram source and SVG text are kept out of the search index; the
   <figcaption> is what search finds.
 """
@@ -142,6 +145,7 @@ _renderer: Renderer | None = None
 def on_pre_build(config) -> None:
     global _renderer
     _renderer = Renderer()
+    config.extra["mermaid_fallback"] = False
 
 
 def on_page_content(content: str, page, config, files) -> str:
@@ -155,6 +159,7 @@ def on_page_content(content: str, page, config, files) -> str:
         if error:
             log.error(f"{page.file.src_uri}: Mermaid diagram {number} does not parse: {error}")
         if svg is None:  # drawn in the browser instead; its source is not for search
+            config.extra["mermaid_fallback"] = True
             return f'<pre class="mermaid" data-search-exclude><code>{match.group(1)}</code></pre>'
         width = _VIEWBOX.search(svg)
         style = f' style="--diagram-width: {float(width.group(1)):.0f}px"' if width else ""
