@@ -6,7 +6,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve site test bench fix urls clean
+.PHONY: serve site test bench fix urls screenshots clean
 
 # Preview at http://127.0.0.1:8000/, rebuilt on every save.
 serve: $(VENV)/.installed node_modules/.installed
@@ -27,6 +27,10 @@ bench: $(VENV)/.installed node_modules/.installed
 # Add newly published pages and section anchors to published-urls.txt.
 urls: site
 	$(BIN)/python -m tools.urls site
+
+# PNGs of the views that matter (light, dark, phone, tooltip, 404) in bench/results/screenshots/.
+screenshots: site
+	$(BIN)/python -m tools.screenshots site
 
 # Apply the automatic fixes of the Chinese copy and Markdown linters.
 fix: $(VENV)/.installed
