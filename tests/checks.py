@@ -145,12 +145,16 @@ def built_pages(site_dir: Path) -> list[Path]:
     return sorted(p for p in site_dir.rglob("*.html") if "assets" not in p.parts)
 
 
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
 def heading_structure_problems(site_dir: Path) -> list[str]:
     """One h1; no skipped levels; h2-h6 ids are explicit, kebab-case, unique, with a permalink."""
     problems = []
     for page in built_pages(site_dir):
         name = page.relative_to(site_dir).as_posix()
-        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        article = _soup(page).select_one("article")
         if article is None:
             continue
         headings = article.find_all(re.compile(r"^h[1-6]$"))
@@ -183,7 +187,7 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
 
     def anchors(page: Path) -> set[str]:
         if page not in ids:
-            soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+            soup = _soup(page)
             ids[page] = {el["id"] for el in soup.select("[id]")} | {el["name"] for el in soup.select("[name]")}
         return ids[page]
 
@@ -192,7 +196,7 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
     for page in built_pages(site_dir):
         rel = page.relative_to(site_dir).as_posix()
         page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        soup = _soup(page)
         for el in soup.select("a[href], link[href], script[src], img[src], source[src]"):
             ref = el.get("href") or el.get("src")
             if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
@@ -236,7 +240,7 @@ def _rgb(css: str, behind: str | None = None) -> tuple[float, ...]:
     alpha = values[3] if len(values) > 3 else 1.0
     if alpha >= 1 or behind is None:
         return tuple(values[:3])
-    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(values[:3], _rgb(behind)))
+    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(values[:3], _rgb(behind), strict=True))
 
 
 def contrast_ratio(a: str, b: str) -> float:
@@ -323,7 +327,7 @@ def current_addresses(site_dir: Path) -> list[str]:
             continue
         url = "/" + rel[: -len("index.html")]
         addresses.append(url)
-        article = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        article = _soup(page).select_one("article")
         for heading in article.find_all(re.compile(r"^h[2-6]$")) if article else []:
             if heading.get("id"):
                 addresses.append(f"{url}#{heading['id']}")
@@ -360,10 +364,6 @@ def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
 
 
 # ---------------------------------------------------------------- reader extras
-
-def _soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
 
 def glossary_problems(page: Path, required: list[str], minimum: int = 15) -> list[str]:
     """At least `minimum` terms, each defined in a sentence or two with a link to a section."""

@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from browsing import OPEN_SHADOW_ROOTS, visit
-from checks import DOCS, md_url, mermaid_fences
+from checks import md_url, mermaid_fences
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
 from tools.server import free_port, start
 from tools.sitebuild import ROOT, build, project_copy

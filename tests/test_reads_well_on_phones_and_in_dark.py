@@ -5,7 +5,7 @@ labelled in Chinese."""
 import pytest
 
 from browsing import DIAGRAM_TEXT_PX, OPEN_SHADOW_ROOTS, SIDEWAYS, diagram_state, scroll_through
-from checks import diagram_text_problems, md_url, mermaid_fences, sideways_problems
+from checks import diagram_text_problems, mermaid_fences, sideways_problems
 
 PHONE = {"width": 360, "height": 740}
 
