@@ -54,6 +54,14 @@ class Visit:
     diagrams: dict = field(default_factory=dict)
 
 
+def reader_context(browser, **options):
+    """A fresh browser profile (1280 x 900 unless told otherwise) with shadow roots open."""
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    ctx = browser.new_context(**options)
+    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    return ctx
+
+
 def record(page, visit: Visit, origin: str) -> None:
     """Attach listeners that fill `visit` for everything `page` does from now on."""
     host = urlparse(origin).netloc

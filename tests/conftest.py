@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from browsing import OPEN_SHADOW_ROOTS, visit
+from browsing import reader_context, visit
 from checks import md_url, mermaid_fences
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
 from tools.server import free_port, start
@@ -38,10 +38,11 @@ class Site:
         return self.url + md_url(md, self.root / "docs")
 
 
-def _build_and_serve(project: Path, site_dir: Path, strict: bool) -> tuple[Site, object]:
+def build_and_serve(project: Path, site_dir: Path, strict: bool, env: dict | None = None) -> tuple[Site, object]:
+    """Build `project` for a free port on 127.0.0.1 and serve it there; call server.shutdown() when done."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    result = build(project, site_dir, url, strict=strict)
+    result = build(project, site_dir, url, strict=strict, env=env)
     if result.returncode != 0:
         pytest.fail(f"mkdocs build failed for {project}:\n{result.stderr[-4000:]}", pytrace=False)
     return Site(project, site_dir, url, result.stderr), start(site_dir, port)
@@ -49,7 +50,7 @@ def _build_and_serve(project: Path, site_dir: Path, strict: bool) -> tuple[Site,
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    built, server = _build_and_serve(ROOT, tmp_path_factory.mktemp("site"), strict=True)
+    built, server = build_and_serve(ROOT, tmp_path_factory.mktemp("site"), strict=True)
     yield built
     server.shutdown()
 
@@ -58,7 +59,7 @@ def site(tmp_path_factory):
 def broken_site(tmp_path_factory):
     overlay = {f"docs/{p.name}": p for p in sorted((FIXTURES / "broken-pages").iterdir())}
     project = project_copy(tmp_path_factory.mktemp("broken-project"), overlay)
-    built, server = _build_and_serve(project, tmp_path_factory.mktemp("broken-site"), strict=False)
+    built, server = build_and_serve(project, tmp_path_factory.mktemp("broken-site"), strict=False)
     yield built
     server.shutdown()
 
@@ -79,8 +80,7 @@ def browser():
 @pytest.fixture
 def context(browser):
     """A fresh browser profile, light scheme, desktop width, shadow roots open."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx = reader_context(browser, color_scheme="light")
     yield ctx
     ctx.close()
 
@@ -105,8 +105,7 @@ def pytest_terminal_summary(terminalreporter):
 def visits(site, browser):
     """Every page of the site loaded once in Chromium: {md path: Visit}."""
     fences = mermaid_fences(site.root / "docs")
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx = reader_context(browser)
     recorded = {md: visit(ctx, site.url_of(md), len(fences.get(md, []))) for md in site.pages()}
     ctx.close()
     return recorded

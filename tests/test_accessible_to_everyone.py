@@ -4,7 +4,7 @@ from the keyboard; the page language is Chinese."""
 
 import pytest
 
-from browsing import OPEN_SHADOW_ROOTS, axe_violations, diagram_state, scroll_through
+from browsing import axe_violations, diagram_state, reader_context, scroll_through
 from checks import axe_problems, mermaid_fences
 
 VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390)]
@@ -12,8 +12,8 @@ VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390
 
 @pytest.mark.parametrize("scheme, width", VIEWS, ids=[f"{s}-{w}px" for s, w in VIEWS])
 def test_no_page_has_an_axe_violation(site, browser, figures, scheme, width):
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)  # so axe also checks the drawn diagrams
+    # shadow roots open (reader_context), so axe also checks diagrams drawn in the browser
+    ctx = reader_context(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = ctx.new_page()
     fences = mermaid_fences(site.root / "docs")
     targets = [(md.relative_to(site.root).as_posix(), site.url_of(md), len(fences.get(md, []))) for md in site.pages()]

@@ -1,7 +1,7 @@
 """No page logs a JavaScript error or warning, throws, or fails a request in
 Chromium: on a direct load and after in-site (instant) navigation."""
 
-from browsing import OPEN_SHADOW_ROOTS, Visit, diagram_state, record, scroll_through, visit
+from browsing import Visit, diagram_state, reader_context, record, scroll_through, visit
 from checks import console_problems, md_url, mermaid_fences
 
 
@@ -13,8 +13,7 @@ def test_every_page_loads_cleanly(visits):
 
 
 def test_in_site_navigation_is_clean(site, browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx = reader_context(browser)
     page = ctx.new_page()
     trail = Visit(site.url)
     record(page, trail, site.url)
@@ -32,7 +31,7 @@ def test_in_site_navigation_is_clean(site, browser):
 
 
 def test_a_script_that_throws_is_reported_with_its_page(broken_site, browser):
-    ctx = browser.new_context()
+    ctx = reader_context(browser)
     v = visit(ctx, broken_site.url + "throws/", 0)
     ctx.close()
     assert console_problems("throws.md", v) == ["throws.md: page error: fixture: this script throws"]

@@ -2,7 +2,7 @@
 no Mermaid error: on a direct load, after an in-site (instant) click, and after
 switching light/dark; in dark mode its text stays readable."""
 
-from browsing import DIAGRAM_INK, diagram_state, scroll_through, set_scheme
+from browsing import DIAGRAM_INK, diagram_state, reader_context, scroll_through, set_scheme, visit
 from checks import diagram_contrast_problems, diagram_problems, md_url, mermaid_fences
 from conftest import FIXTURES
 
@@ -48,9 +48,7 @@ def test_diagrams_survive_the_palette_switch_and_stay_readable_in_both_schemes(s
 
 
 def test_a_broken_diagram_is_reported_with_its_file(broken_site, browser):
-    from browsing import OPEN_SHADOW_ROOTS, visit
-    ctx = browser.new_context()
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx = reader_context(browser)
     v = visit(ctx, broken_site.url + "broken-diagram/", 1)
     ctx.close()
     problems = diagram_problems("broken-diagram.md", 1, v.diagrams, v.page_errors)

@@ -3,10 +3,10 @@ pages download no Mermaid bytes: diagrams are SVG from the build. Built
 without a browser, the site draws them in the reader's browser instead, from
 its own copy of Mermaid, and only on pages that have them."""
 
-from browsing import OPEN_SHADOW_ROOTS, diagram_state, scroll_through, visit
+from browsing import diagram_state, reader_context, scroll_through, visit
 from checks import diagram_problems, md_url, mermaid_fences
-from tools.server import free_port, start
-from tools.sitebuild import build, project_copy
+from conftest import build_and_serve
+from tools.sitebuild import project_copy
 
 MERMAID_LIBRARY = "javascripts/vendor/mermaid/"
 
@@ -24,13 +24,10 @@ def test_no_page_downloads_diagram_javascript_when_diagrams_were_rendered_at_bui
 
 def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, browser):
     project = project_copy(tmp_path / "project")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    result = build(project, tmp_path / "site", url, env={"CHROMIUM": "/nonexistent"})
-    assert result.returncode == 0 and "diagrams will be drawn in the browser" in result.stderr
-    server = start(tmp_path / "site", port)
-    ctx = browser.new_context()
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    built, server = build_and_serve(project, tmp_path / "site", strict=True, env={"CHROMIUM": "/nonexistent"})
+    url = built.url
+    assert "diagrams will be drawn in the browser" in built.log
+    ctx = reader_context(browser)
     page = ctx.new_page()
     fences = mermaid_fences(project / "docs")
     requests = []
@@ -50,7 +47,7 @@ def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, 
 
 
 def test_an_outside_request_is_caught_and_named(broken_site, browser):
-    ctx = browser.new_context()
+    ctx = reader_context(browser)
     v = visit(ctx, broken_site.url + "outside-request/", 0)
     ctx.close()
     assert v.outside_requests == ["https://cdn.example.com/banner.png"]

@@ -4,7 +4,7 @@ labelled in Chinese."""
 
 import pytest
 
-from browsing import DIAGRAM_TEXT_PX, OPEN_SHADOW_ROOTS, SIDEWAYS, diagram_state, scroll_through
+from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, diagram_state, reader_context, scroll_through
 from checks import diagram_text_problems, mermaid_fences, sideways_problems
 
 PHONE = {"width": 360, "height": 740}
@@ -12,8 +12,7 @@ PHONE = {"width": 360, "height": 740}
 
 @pytest.fixture(scope="module")
 def phone(browser):
-    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx = reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     yield ctx.new_page()
     ctx.close()
 
@@ -63,7 +62,7 @@ def test_a_page_that_scrolls_sideways_is_reported(broken_site, phone):
 
 @pytest.mark.parametrize("system, scheme", [("light", "default"), ("dark", "slate")])
 def test_the_colour_scheme_follows_the_system(site, browser, system, scheme):
-    ctx = browser.new_context(color_scheme=system)
+    ctx = reader_context(browser, color_scheme=system)
     page = ctx.new_page()
     page.goto(site.url)
     assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
