@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
 from tools.server import free_port, start
 from tools.sitebuild import ROOT, build, project_copy
 
@@ -62,7 +62,7 @@ def search_timing(chromium: str, url: str, queries=("Hypervisor", "半虚拟化"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
         page = browser.new_page()
-        page.goto(url)
+        open_page(page, url)
         box = page.locator("input[data-md-component=search-query]")
         times = []
         for query in queries:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from tools.browser import open_page
+
 # Material draws each diagram into a *closed* shadow root; reopening it lets
 # a test see the SVG. Added to every test page as an init script.
 OPEN_SHADOW_ROOTS = (
@@ -52,6 +54,16 @@ class Visit:
     outside_requests: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     diagrams: dict = field(default_factory=dict)
+    paint: dict = field(default_factory=dict)
+
+
+# When the first contentful paint happened, and when each script was requested
+# (milliseconds since navigation start).
+PAINT_TIMING = """() => ({
+  fcp: performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null,
+  scripts: performance.getEntriesByType('resource').filter(e => e.initiatorType === 'script')
+    .map(e => [new URL(e.name).pathname, e.startTime]),
+})"""
 
 
 def reader_context(browser, **options):
@@ -104,7 +116,8 @@ def visit(context, url: str, expected_diagrams: int) -> Visit:
     page = context.new_page()
     result = Visit(url)
     record(page, result, url)
-    page.goto(url, wait_until="load")
+    open_page(page, url)
+    result.paint = page.evaluate(PAINT_TIMING)
     scroll_through(page)
     result.diagrams = diagram_state(page, expected_diagrams)
     page.wait_for_timeout(200)

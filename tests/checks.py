@@ -149,6 +149,35 @@ def _soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
+def script_tags(soup: BeautifulSoup) -> list:
+    """Every <script src>, including those held in a <template> until the first
+    paint (overrides/partials/start-after-paint.html): CSS selectors never look
+    inside a template, find_all does."""
+    return soup.find_all("script", src=True)
+
+
+def blocking_script_problems(site_dir: Path) -> list[str]:
+    """No page loads a script that can hold up the first paint: each one is held
+    in a <template>, deferred, async or a module."""
+    problems = []
+    for page in built_pages(site_dir):
+        for script in script_tags(_soup(page)):
+            held = script.find_parent("template") is not None
+            if not (held or script.has_attr("defer") or script.has_attr("async") or script.get("type") == "module"):
+                problems.append(f"{page.relative_to(site_dir).as_posix()}: {script['src']} blocks the first paint")
+    return problems
+
+
+def early_script_problems(name: str, timing: dict) -> list[str]:
+    """No script of page `name` was requested before its first contentful paint.
+
+    `timing` is what tools.browser.PAINT_TIMING reports for the page."""
+    if timing["fcp"] is None:
+        return [f"{name}: never painted any content"]
+    return [f"{name}: {url} requested {timing['fcp'] - start:.0f} ms before the first contentful paint"
+            for url, start in timing["scripts"] if start < timing["fcp"]]
+
+
 def heading_structure_problems(site_dir: Path) -> list[str]:
     """One h1; no skipped levels; h2-h6 ids are explicit, kebab-case, unique, with a permalink."""
     problems = []
@@ -197,7 +226,7 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
         rel = page.relative_to(site_dir).as_posix()
         page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
         soup = _soup(page)
-        for el in soup.select("a[href], link[href], script[src], img[src], source[src]"):
+        for el in soup.select("a[href], link[href], img[src], source[src]") + script_tags(soup):
             ref = el.get("href") or el.get("src")
             if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
                 continue  # hreflang alternates may point elsewhere by design

@@ -4,7 +4,7 @@ from the keyboard; the page language is Chinese."""
 
 import pytest
 
-from browsing import axe_violations, diagram_state, reader_context, scroll_through
+from browsing import axe_violations, diagram_state, open_page, reader_context, scroll_through
 from checks import axe_problems, mermaid_fences
 
 VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390)]
@@ -20,7 +20,7 @@ def test_no_page_has_an_axe_violation(site, browser, figures, scheme, width):
     targets.append(("404.html", site.url + "no-such-page/", 0))
     problems = []
     for name, url, diagrams in targets:
-        page.goto(url)
+        open_page(page, url)
         scroll_through(page)
         diagram_state(page, diagrams)
         # Let animations settle: Material fades its back-to-top button in over
@@ -36,7 +36,7 @@ def test_no_page_has_an_axe_violation(site, browser, figures, scheme, width):
 @pytest.mark.parametrize("fixture, rule", [("low-contrast", "color-contrast"), ("image-without-alt", "image-alt")])
 def test_an_inaccessible_page_is_reported_with_its_file(broken_site, browser, fixture, rule):
     page = browser.new_page()
-    page.goto(f"{broken_site.url}{fixture}/")
+    open_page(page, f"{broken_site.url}{fixture}/")
     problems = axe_problems(f"{fixture}.md", axe_violations(page))
     page.close()
     assert any(p.startswith(f"{fixture}.md: {rule}:") for p in problems), problems
@@ -52,7 +52,7 @@ def _tab_until(page, selector: str, limit: int = 60) -> bool:
 
 def test_search_works_from_the_keyboard_alone(site, context):
     page = context.new_page()
-    page.goto(site.url)
+    open_page(page, site.url)
     assert _tab_until(page, "input[data-md-component=search-query]"), "Tab never reached the search box"
     page.keyboard.type("Pacifica")
     page.keyboard.press("End")
@@ -64,7 +64,7 @@ def test_search_works_from_the_keyboard_alone(site, context):
 
 def test_navigation_works_from_the_keyboard_alone(site, context):
     page = context.new_page()
-    page.goto(site.url)
+    open_page(page, site.url)
     assert _tab_until(page, '.md-nav--primary a[href$="hypervisor/"]'), "Tab never reached the navigation"
     page.keyboard.press("Enter")
     page.wait_for_url("**/hypervisor/")

@@ -1,7 +1,7 @@
 """No page logs a JavaScript error or warning, throws, or fails a request in
 Chromium: on a direct load and after in-site (instant) navigation."""
 
-from browsing import Visit, diagram_state, reader_context, record, scroll_through, visit
+from browsing import Visit, diagram_state, open_page, reader_context, record, scroll_through, visit
 from checks import console_problems, md_url, mermaid_fences
 
 
@@ -17,7 +17,7 @@ def test_in_site_navigation_is_clean(site, browser):
     page = ctx.new_page()
     trail = Visit(site.url)
     record(page, trail, site.url)
-    page.goto(site.url)
+    open_page(page, site.url)
     fences = mermaid_fences(site.root / "docs")
     for md in [md for md in site.pages() if md_url(md)]:
         page.locator(f'.md-nav--primary a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")

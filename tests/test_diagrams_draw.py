@@ -2,7 +2,7 @@
 no Mermaid error: on a direct load, after an in-site (instant) click, and after
 switching light/dark; in dark mode its text stays readable."""
 
-from browsing import DIAGRAM_INK, diagram_state, reader_context, scroll_through, set_scheme, visit
+from browsing import DIAGRAM_INK, diagram_state, open_page, reader_context, scroll_through, set_scheme, visit
 from checks import diagram_contrast_problems, diagram_problems, md_url, mermaid_fences
 from conftest import FIXTURES
 
@@ -23,7 +23,7 @@ def test_every_diagram_draws_on_direct_load(site, visits):
 
 def test_diagrams_draw_after_instant_navigation_from_a_page_without_any(site, context):
     page = context.new_page()
-    page.goto(site.url)  # the home page has no diagram
+    open_page(page, site.url)  # the home page has no diagram
     page.evaluate("window.__sameDocument = true")
     for md, fences in FENCES.items():
         page.locator(f'a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")
@@ -37,7 +37,7 @@ def test_diagrams_survive_the_palette_switch_and_stay_readable_in_both_schemes(s
     page = context.new_page()
     problems = []
     for md, fences in FENCES.items():
-        page.goto(site.url_of(md))
+        open_page(page, site.url_of(md))
         scroll_through(page)
         for scheme in ("slate", "default"):
             set_scheme(page, scheme)

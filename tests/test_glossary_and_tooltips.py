@@ -2,6 +2,7 @@
 that use it; abbreviations show their expansion on hover and tap everywhere,
 from one source of truth (includes/abbreviations.md)."""
 
+from browsing import open_page
 from checks import ROOT, glossary_problems, tooltip_problems
 from conftest import FIXTURES
 from hooks.build import load_abbreviations
@@ -53,7 +54,7 @@ def test_a_missing_or_wrong_tooltip_is_reported():
 
 def test_a_tooltip_opens_on_hover(site, context):
     page = context.new_page()
-    page.goto(site.url + "hardware-virtualization/")
+    open_page(page, site.url + "hardware-virtualization/")
     page.locator("article abbr", has_text="AMD-V").first.hover()
     tooltip = page.locator(".md-tooltip2, .md-tooltip").filter(has_text="AMD Virtualization").first
     tooltip.wait_for(state="visible", timeout=5000)

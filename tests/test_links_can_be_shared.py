@@ -5,6 +5,9 @@ being read, and a wrong address gets a Chinese 404 page with search."""
 import urllib.error
 import urllib.request
 
+from playwright.sync_api import expect
+
+from browsing import open_page
 from checks import PUBLISHED, address_problems, preview_problems
 from conftest import FIXTURES
 from tools.sitebuild import build, project_copy
@@ -47,7 +50,7 @@ def test_a_moved_page_with_a_redirect_keeps_its_addresses(tmp_path):
 def test_the_address_bar_follows_the_section_being_read(site, context):
     page = context.new_page()
     page.set_viewport_size({"width": 1280, "height": 600})
-    page.goto(site.url + "hardware-virtualization/")
+    open_page(page, site.url + "hardware-virtualization/")
     seen = []
     for _ in range(8):
         page.mouse.wheel(0, 400)
@@ -63,13 +66,13 @@ def test_a_missing_page_gets_the_chinese_404_with_search_and_a_way_home(site, co
     except urllib.error.HTTPError as error:
         assert error.code == 404
     page = context.new_page()
-    page.goto(site.url + "no-such-page/")
+    open_page(page, site.url + "no-such-page/")
     assert "页面不存在" in page.locator("article h1").inner_text()
     page.fill("#not-found-query", "半虚拟化")
     page.press("#not-found-query", "Enter")
     page.wait_for_url("**/?q=*")
-    assert page.locator("input[data-md-component=search-query]").input_value() == "半虚拟化"
-    page.goto(site.url + "no-such-page/")
+    expect(page.locator("input[data-md-component=search-query]")).to_have_value("半虚拟化")
+    open_page(page, site.url + "no-such-page/")
     page.get_by_role("link", name="返回首页").click()
     page.wait_for_url(site.url)
 

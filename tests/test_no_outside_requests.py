@@ -3,7 +3,7 @@ pages download no Mermaid bytes: diagrams are SVG from the build. Built
 without a browser, the site draws them in the reader's browser instead, from
 its own copy of Mermaid, and only on pages that have them."""
 
-from browsing import diagram_state, reader_context, scroll_through, visit
+from browsing import diagram_state, open_page, reader_context, scroll_through, visit
 from checks import diagram_problems, md_url, mermaid_fences
 from conftest import build_and_serve
 from tools.sitebuild import project_copy
@@ -32,7 +32,7 @@ def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, 
     fences = mermaid_fences(project / "docs")
     requests = []
     page.on("request", lambda r: requests.append(r.url))
-    page.goto(url)  # no diagram here: no Mermaid
+    open_page(page, url)  # no diagram here: no Mermaid
     assert not any(MERMAID_LIBRARY in r for r in requests)
     problems = []
     for md, sources in fences.items():  # in-site navigation, then drawn from the site's own copy

@@ -1,6 +1,7 @@
 """Cheap, deterministic performance guarantees (the figures come from
-`make bench`): nothing but CSS blocks the first paint, diagrams are SVG with
-their space reserved, and every page stays within a byte budget."""
+`make bench`): nothing but CSS blocks the first paint, no script is even
+requested before it, diagrams are SVG with their space reserved, and every
+page stays within a byte budget."""
 
 import gzip
 import re
@@ -8,7 +9,8 @@ from urllib.parse import urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
-from checks import built_pages, mermaid_fences
+from browsing import reader_context, visit
+from checks import blocking_script_problems, built_pages, early_script_problems, mermaid_fences, script_tags
 
 BUDGET_KB = 120          # HTML + CSS + JS of one page, gzipped
 INDEX_BUDGET_KB = 40     # the search index, gzipped
@@ -24,17 +26,32 @@ def page_weight(site, page) -> int:
     rel = page.relative_to(site.dir).as_posix()
     base = urljoin(site.url, rel)
     total = _gz(page.read_bytes())
-    for el in soup.select('link[rel="stylesheet"][href], script[src]'):
+    for el in soup.select('link[rel="stylesheet"][href]') + script_tags(soup):
         path = urlparse(urljoin(base, el.get("href") or el["src"])).path
         total += _gz((site.dir / path.lstrip("/")).read_bytes())
     return total
 
 
 def test_no_script_blocks_the_first_paint(site):
-    blocking = [f"{p.relative_to(site.dir)}: {s['src']}" for p in built_pages(site.dir)
-                for s in BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").select("script[src]")
-                if not s.has_attr("defer") and not s.has_attr("async")]
-    assert blocking == []
+    assert blocking_script_problems(site.dir) == []
+
+
+def test_no_script_is_requested_before_the_first_paint(site, visits, figures):
+    problems = [p for md, v in visits.items() for p in early_script_problems(md.name, v.paint)]
+    assert problems == []
+    gaps = sorted(min(start for _, start in v.paint["scripts"]) - v.paint["fcp"] for v in visits.values())
+    figures.append(f"Material starts {gaps[len(gaps) // 2]:.0f} ms after the first contentful paint "
+                   f"(median of {len(gaps)} pages, range {gaps[0]:.0f}–{gaps[-1]:.0f} ms)")
+
+
+def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, browser):
+    assert ("blocking-script/index.html: ../javascripts/mermaid-loader.js blocks the first paint"
+            in blocking_script_problems(broken_site.dir))
+    ctx = reader_context(browser)
+    v = visit(ctx, broken_site.url + "blocking-script/", 0)
+    ctx.close()
+    problems = early_script_problems("blocking-script.md", v.paint)
+    assert problems and all(p.startswith("blocking-script.md: /") and "mermaid-loader.js" in p for p in problems)
 
 
 def test_diagrams_are_svg_with_their_space_reserved(site):

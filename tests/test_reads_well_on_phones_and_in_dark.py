@@ -4,7 +4,7 @@ labelled in Chinese."""
 
 import pytest
 
-from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, diagram_state, reader_context, scroll_through
+from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, diagram_state, open_page, reader_context, scroll_through
 from checks import diagram_text_problems, mermaid_fences, sideways_problems
 
 PHONE = {"width": 360, "height": 740}
@@ -21,11 +21,11 @@ def test_no_page_scrolls_sideways_on_a_phone(site, phone):
     fences = mermaid_fences(site.root / "docs")
     problems = []
     for md in site.pages():
-        phone.goto(site.url_of(md))
+        open_page(phone, site.url_of(md))
         scroll_through(phone)
         diagram_state(phone, len(fences.get(md, [])))
         problems += sideways_problems(md.name, phone.evaluate(SIDEWAYS))
-    phone.goto(site.url + "no-such-page/")
+    open_page(phone, site.url + "no-such-page/")
     problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))
     assert problems == []
 
@@ -35,27 +35,27 @@ def test_diagram_text_stays_readable(site, browser, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     problems = []
     for md in mermaid_fences(site.root / "docs"):
-        page.goto(site.url_of(md))
+        open_page(page, site.url_of(md))
         problems += diagram_text_problems(f"{md.name} at {width} px", page.evaluate(DIAGRAM_TEXT_PX))
     page.close()
     assert problems == []
 
 
 def test_a_diagram_too_wide_to_read_is_reported(broken_site, phone):
-    phone.goto(broken_site.url + "wide-diagram/")
+    open_page(phone, broken_site.url + "wide-diagram/")
     problems = diagram_text_problems("wide-diagram.md", phone.evaluate(DIAGRAM_TEXT_PX))
     assert problems and problems[0].startswith("wide-diagram.md: diagram 1 text is drawn at ")
 
 
 def test_the_comparison_table_scrolls_in_its_own_box_on_a_phone(site, phone):
-    phone.goto(site.url + "types/")
+    open_page(phone, site.url + "types/")
     box = phone.evaluate("""() => { const w = document.querySelector('article table').closest('.md-typeset__scrollwrap');
         return w && {scroll: w.scrollWidth, client: w.clientWidth, overflow: getComputedStyle(w).overflowX}; }""")
     assert box and box["scroll"] > box["client"] and box["overflow"] == "auto"
 
 
 def test_a_page_that_scrolls_sideways_is_reported(broken_site, phone):
-    phone.goto(broken_site.url + "too-wide/")
+    open_page(phone, broken_site.url + "too-wide/")
     problems = sideways_problems("too-wide.md", phone.evaluate(SIDEWAYS))
     assert problems and problems[0].startswith("too-wide.md: scrolls ")
 
@@ -64,14 +64,14 @@ def test_a_page_that_scrolls_sideways_is_reported(broken_site, phone):
 def test_the_colour_scheme_follows_the_system(site, browser, system, scheme):
     ctx = reader_context(browser, color_scheme=system)
     page = ctx.new_page()
-    page.goto(site.url)
+    open_page(page, site.url)
     assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
     ctx.close()
 
 
 def test_the_scheme_toggle_is_labelled_in_chinese(site, context):
     page = context.new_page()
-    page.goto(site.url)
+    open_page(page, site.url)
     labels = page.locator("form[data-md-component=palette] label").evaluate_all(
         "els => els.map(el => el.getAttribute('title') || el.getAttribute('aria-label'))")
     assert labels and all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in labels)

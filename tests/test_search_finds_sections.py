@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from browsing import search
+from browsing import open_page, search
 from checks import QUERIES, search_misses, search_queries
 
 ROWS = search_queries()
@@ -21,7 +21,7 @@ HOSTILE = ["-V", "AMD:", "x86~", "*", "^", '"', '"虚拟化', "<script>alert(1)<
 @pytest.fixture(scope="session")
 def search_page(site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(site.url)
+    open_page(page, site.url)
     yield page
     page.close()
 
@@ -78,7 +78,7 @@ def test_a_diagram_is_findable_through_its_caption(search_page):
 
 def test_a_result_lands_on_its_section_with_the_term_highlighted(site, context):
     page = context.new_page()
-    page.goto(site.url)
+    open_page(page, site.url)
     search(page, "Pacifica")
     page.locator('.md-search-result a[href*="#amd-v"]').first.click()
     page.wait_for_url("**/hardware-virtualization/**#amd-v")
@@ -97,7 +97,7 @@ def test_hostile_input_never_breaks_the_search_box(site, context):
     errors, dialogs = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(site.url)
+    open_page(page, site.url)
     for query in HOSTILE:
         state = search(page, query)
         has_results = bool(state["groups"])

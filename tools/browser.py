@@ -1,4 +1,5 @@
-"""Find and launch the Chromium that the browser tests and the benchmark use.
+"""Find and launch the Chromium that the browser tests and the benchmark use,
+and open a page in it the way a reader does.
 
 Order: $CHROMIUM, then a Chromium or Chrome on PATH, then Playwright's own
 browser if one was installed. No browser is downloaded, ever.
@@ -40,3 +41,20 @@ def find_chromium(playwright=None) -> str | None:
         if bundled and Path(bundled).is_file():
             return bundled
     return None
+
+
+# Material starts once the page has painted (overrides/partials/start-after-paint.html)
+# and announces the document on document$; resolves when it has, or fails after 10 s.
+MATERIAL_STARTED = """() => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('Material never started on ' + location.href)), 10000);
+  const wait = () => window.document$
+    ? document$.subscribe(() => { clearTimeout(timer); resolve(true); })
+    : setTimeout(wait, 20);
+  wait();
+})"""
+
+
+def open_page(page, url: str) -> None:
+    """Load `url` the way a reader does and wait until Material's scripts have started."""
+    page.goto(url, wait_until="load")
+    page.evaluate(MATERIAL_STARTED)

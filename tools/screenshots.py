@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
 from tools.server import free_port, start
 
 OUT = Path(__file__).resolve().parent.parent / "bench" / "results" / "screenshots"
@@ -43,7 +43,7 @@ def main(site_dir: Path) -> None:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
         for name, path, options, scheme, target, hover in VIEWS:
             page = browser.new_context(**options, color_scheme=scheme).new_page()
-            page.goto(f"http://127.0.0.1:{port}/{path}")
+            open_page(page, f"http://127.0.0.1:{port}/{path}")
             if target:
                 page.locator(target).first.evaluate("el => el.scrollIntoView({block: 'center'})")
             if hover:
