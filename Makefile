@@ -29,8 +29,8 @@ urls: site
 	$(BIN)/python -m tools.urls site
 
 # PNGs of the views that matter (light, dark, phone, tooltip, 404) in bench/results/screenshots/.
-screenshots: site
-	$(BIN)/python -m tools.screenshots site
+screenshots: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m tools.screenshots
 
 # Apply the automatic fixes of the Chinese copy and Markdown linters.
 fix: $(VENV)/.installed

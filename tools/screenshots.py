@@ -2,19 +2,23 @@
 views that matter to bench/results/screenshots/ (open them in any viewer).
 
 A diagram page in light and dark, a page at 360 px, the glossary in dark, the
-comparison table on a phone, an abbreviation tooltip, and the 404 page.
-Usage: python -m tools.screenshots [site_dir]
+comparison table on a phone, an abbreviation tooltip, and the 404 page. The
+site is built for the address it is served at, as the tests do, so the 404
+page's absolute links and Material's scripts work.
+Usage: python -m tools.screenshots
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
 from tools.server import free_port, start
+from tools.sitebuild import ROOT, build
 
-OUT = Path(__file__).resolve().parent.parent / "bench" / "results" / "screenshots"
+OUT = ROOT / "bench" / "results" / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
@@ -30,7 +34,7 @@ VIEWS = [
 ]
 
 
-def main(site_dir: Path) -> None:
+def main() -> None:
     from playwright.sync_api import sync_playwright
 
     chromium = find_chromium()
@@ -38,6 +42,10 @@ def main(site_dir: Path) -> None:
         sys.exit(INSTALL_HINT)
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    site_dir = Path(tempfile.mkdtemp(prefix="screenshots-site-"))
+    result = build(ROOT, site_dir, f"http://127.0.0.1:{port}/")
+    if result.returncode:
+        sys.exit(f"build failed:\n{result.stderr[-3000:]}")
     server = start(site_dir, port)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
@@ -57,4 +65,4 @@ def main(site_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "site"))
+    main()
