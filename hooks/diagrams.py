@@ -12,7 +12,7 @@ version: a warm build starts no browser.
   (so `mkdocs build --strict` fails) and left for the browser, which shows
   Mermaid's error where the diagram would be.
 - With no Chromium at build time, every diagram is left as <pre class="mermaid">
-  and drawn in the reader's browser by docs/javascripts/mermaid-loader.js,
+  and drawn in the reader's browser by docs/javascripts/mermaid-loader.mjs,
   from the self-hosted ES module build copied here under javascripts/vendor/.
   The loader is then put on every page (extra.mermaid_fallback, read by
   overrides/main.html), so that instant navigation reaches it too; a build

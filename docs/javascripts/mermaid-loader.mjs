@@ -1,5 +1,6 @@
 /*
- * A lazy stand-in for the global `mermaid` object (about 1 KB, on every page).
+ * A lazy stand-in for the global `mermaid` object (about 1 KB, on every page),
+ * used only when the build left a diagram for the browser (hooks/diagrams.py).
  *
  * Material's bundle draws each <pre class="mermaid"> by calling
  * mermaid.initialize() once and mermaid.render(id, text) per diagram; when no
@@ -10,14 +11,19 @@
  * Mermaid (vendor/mermaid/, copied from node_modules at build time), which in
  * turn loads only the code of the diagram types on the page. Pages without
  * diagrams download no Mermaid bytes, and first paint never waits for it.
+ *
+ * An ES module, so no <script> that loads it can hold up the first paint:
+ * mermaid2 imports it in a module script on pages with a diagram, and
+ * overrides/main.html lists it with Material's scripts for every page. A
+ * module runs once per document, however often it is imported.
  */
-(function () {
+const standIn = (function () {
   "use strict";
-  if (window.mermaid && window.mermaid.lazyStandIn) return;
+  if (window.mermaid && window.mermaid.lazyStandIn) return window.mermaid;
 
-  // Absolute URL, resolved once: instant navigation keeps this script alive
+  // Absolute URL, resolved once: instant navigation keeps this module alive
   // while the page path changes underneath it.
-  var librarySrc = new URL("vendor/mermaid/mermaid.esm.min.mjs", document.currentScript.src).href;
+  var librarySrc = new URL("vendor/mermaid/mermaid.esm.min.mjs", import.meta.url).href;
   var options = {};
   var library = null;
 
@@ -67,4 +73,7 @@
     }
   };
   window.mermaid = standIn;
+  return standIn;
 })();
+
+export default standIn;
