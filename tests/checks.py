@@ -171,7 +171,7 @@ def blocking_script_problems(site_dir: Path) -> list[str]:
 def early_script_problems(name: str, timing: dict) -> list[str]:
     """No script of page `name` was requested before its first contentful paint.
 
-    `timing` is what tools.browser.PAINT_TIMING reports for the page."""
+    `timing` is what browsing.PAINT_TIMING reports for the page."""
     if timing["fcp"] is None:
         return [f"{name}: never painted any content"]
     return [f"{name}: {url} requested {timing['fcp'] - start:.0f} ms before the first contentful paint"
