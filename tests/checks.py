@@ -7,6 +7,7 @@ every check on the real site (expecting no problems) and on a broken fixture
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from pathlib import Path
@@ -154,6 +155,28 @@ def script_tags(soup: BeautifulSoup) -> list:
     paint (overrides/partials/start-after-paint.html): CSS selectors never look
     inside a template, find_all does."""
     return soup.find_all("script", src=True)
+
+
+def gzipped_size(data: bytes) -> int:
+    return len(gzip.compress(data, 6))
+
+
+# What a server can send before the first acknowledgement on a new connection:
+# TCP's initial window of 10 segments of about 1,460 bytes, less the headers.
+FIRST_ROUND_TRIP_BYTES = 14_000
+
+
+def first_round_trip_problems(site_dir: Path, limit: int = FIRST_ROUND_TRIP_BYTES) -> list[str]:
+    """Every page's HTML, gzipped, arrives in the first round trip of a new
+    connection; one byte more costs a whole round trip (150 ms on Lighthouse's
+    phone network) before the first paint."""
+    problems = []
+    for page in built_pages(site_dir):
+        size = gzipped_size(page.read_bytes())
+        if size > limit:
+            problems.append(f"{page.relative_to(site_dir).as_posix()}: HTML is {size:,} bytes gzipped, "
+                            f"over the {limit:,} that arrive in the first round trip")
+    return problems
 
 
 def blocking_script_problems(site_dir: Path) -> list[str]:

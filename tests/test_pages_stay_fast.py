@@ -3,21 +3,17 @@
 requested before it, diagrams are SVG with their space reserved, and every
 page stays within a byte budget."""
 
-import gzip
 import re
 from urllib.parse import urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
 from browsing import reader_context, visit
-from checks import blocking_script_problems, built_pages, early_script_problems, mermaid_fences, script_tags
+from checks import (FIRST_ROUND_TRIP_BYTES, blocking_script_problems, built_pages, early_script_problems, first_round_trip_problems,
+                    gzipped_size, mermaid_fences, script_tags)
 
 BUDGET_KB = 120          # HTML + CSS + JS of one page, gzipped
 INDEX_BUDGET_KB = 40     # the search index, gzipped
-
-
-def _gz(data: bytes) -> int:
-    return len(gzip.compress(data, 6))
 
 
 def page_weight(site, page) -> int:
@@ -25,10 +21,10 @@ def page_weight(site, page) -> int:
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     rel = page.relative_to(site.dir).as_posix()
     base = urljoin(site.url, rel)
-    total = _gz(page.read_bytes())
+    total = gzipped_size(page.read_bytes())
     for el in soup.select('link[rel="stylesheet"][href]') + script_tags(soup):
         path = urlparse(urljoin(base, el.get("href") or el["src"])).path
-        total += _gz((site.dir / path.lstrip("/")).read_bytes())
+        total += gzipped_size((site.dir / path.lstrip("/")).read_bytes())
     return total
 
 
@@ -77,7 +73,22 @@ def test_every_page_stays_within_its_byte_budget(site, figures):
     assert over == {}
 
 
+def test_every_page_arrives_in_the_first_round_trip(site, figures):
+    sizes = {p.relative_to(site.dir).as_posix(): gzipped_size(p.read_bytes()) for p in built_pages(site.dir)}
+    largest = max(sizes, key=sizes.get)
+    figures.append(f"HTML gzipped: largest {sizes[largest]:,} bytes ({largest}), "
+                   f"{FIRST_ROUND_TRIP_BYTES:,} arrive in the first round trip")
+    assert first_round_trip_problems(site.dir) == []
+
+
+def test_a_page_too_big_for_the_first_round_trip_is_reported_with_its_file(broken_site):
+    # The same check with a smaller allowance: the fixture page with a diagram
+    # (about 11 KB gzipped) is over it, the plain ones (about 7 KB) are not.
+    reported = {p.split(":")[0] for p in first_round_trip_problems(broken_site.dir, limit=10_000)}
+    assert "wide-diagram/index.html" in reported and "throws/index.html" not in reported
+
+
 def test_the_search_index_stays_small(site, figures):
     index = (site.dir / "search" / "search_index.json").read_bytes()
-    figures.append(f"search index: {len(index) / 1024:.1f} KB raw, {_gz(index) / 1024:.1f} KB gzipped")
-    assert _gz(index) < INDEX_BUDGET_KB * 1024
+    figures.append(f"search index: {len(index) / 1024:.1f} KB raw, {gzipped_size(index) / 1024:.1f} KB gzipped")
+    assert gzipped_size(index) < INDEX_BUDGET_KB * 1024
