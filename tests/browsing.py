@@ -94,7 +94,7 @@ def record(page, visit: Visit, origin: str) -> None:
 
 
 def scroll_through(page, step: int = 400) -> None:
-    """Scroll to the bottom in steps, the way a reader does, then back to the top."""
+    """Scroll to the bottom in steps, the way a reader does."""
     height = page.evaluate("document.documentElement.scrollHeight")
     for y in range(0, height + step, step):
         page.evaluate(f"window.scrollTo(0, {y})")
@@ -112,17 +112,37 @@ def diagram_state(page, expected: int, timeout_ms: int = 15000) -> dict:
     return page.evaluate(DIAGRAM_STATE)
 
 
+def read_through(page, url: str, expected_diagrams: int) -> dict:
+    """Open `url`, scroll through it as a reader does, and report its diagrams once drawn."""
+    open_page(page, url)
+    scroll_through(page)
+    return diagram_state(page, expected_diagrams)
+
+
+def follow_link(page, base_url: str, path: str, within: str = "") -> None:
+    """Click the first link to `path` (inside `within`) and wait until the page is there."""
+    page.locator(f'{within} a[href$="{path}"]'.strip()).first.evaluate("a => a.click()")
+    page.wait_for_url(base_url + path)
+
+
 def visit(context, url: str, expected_diagrams: int) -> Visit:
     page = context.new_page()
     result = Visit(url)
     record(page, result, url)
-    open_page(page, url)
+    result.diagrams = read_through(page, url, expected_diagrams)
     result.paint = page.evaluate(PAINT_TIMING)
-    scroll_through(page)
-    result.diagrams = diagram_state(page, expected_diagrams)
     page.wait_for_timeout(200)
     page.close()
     return result
+
+
+def visit_alone(browser, url: str, expected_diagrams: int = 0) -> Visit:
+    """visit() in a fresh profile of its own, for a single page."""
+    ctx = reader_context(browser)
+    try:
+        return visit(ctx, url, expected_diagrams)
+    finally:
+        ctx.close()
 
 
 # The colour of every piece of diagram text, and the page background behind it.

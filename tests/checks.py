@@ -15,6 +15,8 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
+from tools.sitebuild import display_name
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SOURCE = ROOT / "source" / "virtualization.md"
@@ -134,7 +136,7 @@ def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) ->
     """Every source sentence is somewhere in the built pages."""
     site_text = normalize("".join(page_text(p.read_text(encoding="utf-8"))
                                   for p in sorted(site_dir.rglob("*.html"))))
-    name = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else str(source)
+    name = display_name(source)
     return [f"{name}:{number}: sentence not found in any page: 「{sentence}」"
             for number, sentence in source_sentences(source, fixes)
             if normalize(sentence) not in site_text]
@@ -352,7 +354,7 @@ def is_hit(entry: str, expected: str) -> bool:
 def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUERIES) -> tuple[list[str], float, float]:
     """Misses (query not answered first by its section), top-1 and top-3 accuracy."""
     misses, top1, top3 = [], 0, 0
-    name = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else str(source)
+    name = display_name(source)
     for number, query, expected in rows:
         ranked = ranked_sections(results[query])
         first = ranked[0] if ranked else "no result"
@@ -394,7 +396,7 @@ def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
 def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
     """Every published address still resolves, directly or through a redirect;
     every address the site publishes is in the list."""
-    name = listed.relative_to(ROOT).as_posix() if listed.is_relative_to(ROOT) else listed.name
+    name = display_name(listed)
     live = set(current_addresses(site_dir))
     problems = []
     for number, address in published_addresses(listed):
@@ -419,7 +421,7 @@ def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
 
 def glossary_problems(page: Path, required: list[str], minimum: int = 15) -> list[str]:
     """At least `minimum` terms, each defined in a sentence or two with a link to a section."""
-    name = page.name if not page.is_relative_to(ROOT) else page.relative_to(ROOT).as_posix()
+    name = display_name(page)
     article = _soup(page).select_one("article")
     terms = [h for h in article.find_all("h2") if h.get("id") != "abbreviations"]
     problems = [] if len(terms) >= minimum else [f"{name}: {len(terms)} terms, at least {minimum} expected"]
@@ -461,7 +463,7 @@ def tooltip_problems(site_dir: Path, required: list[str], expansions: dict[str, 
 
 def comparison_table_problems(page: Path) -> list[str]:
     """The 虚拟化分类 page compares the four kinds on the five aspects, with examples."""
-    name = page.name if not page.is_relative_to(ROOT) else page.relative_to(ROOT).as_posix()
+    name = display_name(page)
     table = _soup(page).select_one("article table")
     if table is None:
         return [f"{name}: no comparison table"]

@@ -17,8 +17,7 @@ import pytest
 from browsing import reader_context, visit
 from checks import md_url, mermaid_fences
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
-from tools.server import free_port, start
-from tools.sitebuild import ROOT, build, project_copy
+from tools.sitebuild import ROOT, project_copy, serve_build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -40,12 +39,10 @@ class Site:
 
 def build_and_serve(project: Path, site_dir: Path, strict: bool, env: dict | None = None) -> tuple[Site, object]:
     """Build `project` for a free port on 127.0.0.1 and serve it there; call server.shutdown() when done."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    result = build(project, site_dir, url, strict=strict, env=env)
-    if result.returncode != 0:
+    url, result, server = serve_build(project, site_dir, strict=strict, env=env)
+    if server is None:
         pytest.fail(f"mkdocs build failed for {project}:\n{result.stderr[-4000:]}", pytrace=False)
-    return Site(project, site_dir, url, result.stderr), start(site_dir, port)
+    return Site(project, site_dir, url, result.stderr), server
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from the keyboard; the page language is Chinese."""
 
 import pytest
 
-from browsing import axe_violations, diagram_state, open_page, reader_context, scroll_through
+from browsing import axe_violations, open_page, read_through, reader_context
 from checks import axe_problems, mermaid_fences
 
 VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390)]
@@ -20,9 +20,7 @@ def test_no_page_has_an_axe_violation(site, browser, figures, scheme, width):
     targets.append(("404.html", site.url + "no-such-page/", 0))
     problems = []
     for name, url, diagrams in targets:
-        open_page(page, url)
-        scroll_through(page)
-        diagram_state(page, diagrams)
+        read_through(page, url, diagrams)
         # Let animations settle: Material fades its back-to-top button in over
         # 125 ms, and axe would otherwise measure a half-transparent frame.
         page.mouse.wheel(0, -200)

@@ -1,7 +1,7 @@
 """No page logs a JavaScript error or warning, throws, or fails a request in
 Chromium: on a direct load and after in-site (instant) navigation."""
 
-from browsing import Visit, diagram_state, open_page, reader_context, record, scroll_through, visit
+from browsing import Visit, diagram_state, follow_link, open_page, reader_context, record, scroll_through, visit_alone
 from checks import console_problems, md_url, mermaid_fences
 
 
@@ -20,8 +20,7 @@ def test_in_site_navigation_is_clean(site, browser):
     open_page(page, site.url)
     fences = mermaid_fences(site.root / "docs")
     for md in [md for md in site.pages() if md_url(md)]:
-        page.locator(f'.md-nav--primary a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")
-        page.wait_for_url(site.url + md_url(md))
+        follow_link(page, site.url, md_url(md), within=".md-nav--primary")
         scroll_through(page)
         diagram_state(page, len(fences.get(md, [])))
     page.locator("a.md-logo").first.click()  # and home again
@@ -31,7 +30,5 @@ def test_in_site_navigation_is_clean(site, browser):
 
 
 def test_a_script_that_throws_is_reported_with_its_page(broken_site, browser):
-    ctx = reader_context(browser)
-    v = visit(ctx, broken_site.url + "throws/", 0)
-    ctx.close()
+    v = visit_alone(browser, broken_site.url + "throws/")
     assert console_problems("throws.md", v) == ["throws.md: page error: fixture: this script throws"]

@@ -2,7 +2,7 @@
 no Mermaid error: on a direct load, after an in-site (instant) click, and after
 switching light/dark; in dark mode its text stays readable."""
 
-from browsing import DIAGRAM_INK, diagram_state, open_page, reader_context, scroll_through, set_scheme, visit
+from browsing import DIAGRAM_INK, diagram_state, follow_link, open_page, scroll_through, set_scheme, visit_alone
 from checks import diagram_contrast_problems, diagram_problems, md_url, mermaid_fences
 from conftest import FIXTURES
 
@@ -26,8 +26,7 @@ def test_diagrams_draw_after_instant_navigation_from_a_page_without_any(site, co
     open_page(page, site.url)  # the home page has no diagram
     page.evaluate("window.__sameDocument = true")
     for md, fences in FENCES.items():
-        page.locator(f'a[href$="{md_url(md)}"]').first.evaluate("a => a.click()")
-        page.wait_for_url(site.url + md_url(md))
+        follow_link(page, site.url, md_url(md))
         assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page: instant navigation is off"
         scroll_through(page)
         assert diagram_problems(md.name, len(fences), diagram_state(page, len(fences))) == []
@@ -48,9 +47,7 @@ def test_diagrams_survive_the_palette_switch_and_stay_readable_in_both_schemes(s
 
 
 def test_a_broken_diagram_is_reported_with_its_file(broken_site, browser):
-    ctx = reader_context(browser)
-    v = visit(ctx, broken_site.url + "broken-diagram/", 1)
-    ctx.close()
+    v = visit_alone(browser, broken_site.url + "broken-diagram/", 1)
     problems = diagram_problems("broken-diagram.md", 1, v.diagrams, v.page_errors)
     assert problems and problems[0].startswith("broken-diagram.md: 0 of 1 Mermaid diagrams drawn")
     assert (FIXTURES / "broken-pages" / "broken-diagram.md").is_file()

@@ -3,7 +3,7 @@ pages download no Mermaid bytes: diagrams are SVG from the build. Built
 without a browser, the site draws them in the reader's browser instead, from
 its own copy of Mermaid, and only on pages that have them."""
 
-from browsing import diagram_state, open_page, reader_context, scroll_through, visit
+from browsing import diagram_state, follow_link, open_page, reader_context, scroll_through, visit_alone
 from checks import diagram_problems, md_url, mermaid_fences
 from conftest import build_and_serve
 from tools.sitebuild import project_copy
@@ -36,8 +36,7 @@ def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, 
     assert not any(MERMAID_LIBRARY in r for r in requests)
     problems = []
     for md, sources in fences.items():  # in-site navigation, then drawn from the site's own copy
-        page.locator(f'a[href$="{md_url(md, project / "docs")}"]').first.evaluate("a => a.click()")
-        page.wait_for_url(url + md_url(md, project / "docs"))
+        follow_link(page, url, md_url(md, project / "docs"))
         scroll_through(page)
         problems += diagram_problems(md.name, len(sources), diagram_state(page, len(sources)))
     ctx.close()
@@ -47,7 +46,5 @@ def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, 
 
 
 def test_an_outside_request_is_caught_and_named(broken_site, browser):
-    ctx = reader_context(browser)
-    v = visit(ctx, broken_site.url + "outside-request/", 0)
-    ctx.close()
+    v = visit_alone(browser, broken_site.url + "outside-request/")
     assert v.outside_requests == ["https://cdn.example.com/banner.png"]

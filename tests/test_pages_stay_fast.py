@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
-from browsing import reader_context, visit
+from browsing import visit_alone
 from checks import (FIRST_ROUND_TRIP_BYTES, blocking_script_problems, built_pages, early_script_problems,
                     first_round_trip_problems, gzipped_size, mermaid_fences, script_tags)
 
@@ -44,9 +44,7 @@ def test_no_script_is_requested_before_the_first_paint(site, visits, figures):
 def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, browser):
     assert blocking_script_problems(broken_site.dir) == [
         "blocking-script/index.html: ../blocking-script.js blocks the first paint"]
-    ctx = reader_context(browser)
-    v = visit(ctx, broken_site.url + "blocking-script/", 0)
-    ctx.close()
+    v = visit_alone(browser, broken_site.url + "blocking-script/")
     problems = early_script_problems("blocking-script.md", v.paint)
     assert problems and all(p.startswith("blocking-script.md: /blocking-script.js requested ") for p in problems)
 

@@ -4,7 +4,7 @@ labelled in Chinese."""
 
 import pytest
 
-from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, diagram_state, open_page, reader_context, scroll_through
+from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, open_page, read_through, reader_context
 from checks import diagram_text_problems, mermaid_fences, sideways_problems
 
 PHONE = {"width": 360, "height": 740}
@@ -21,9 +21,7 @@ def test_no_page_scrolls_sideways_on_a_phone(site, phone):
     fences = mermaid_fences(site.root / "docs")
     problems = []
     for md in site.pages():
-        open_page(phone, site.url_of(md))
-        scroll_through(phone)
-        diagram_state(phone, len(fences.get(md, [])))
+        read_through(phone, site.url_of(md), len(fences.get(md, [])))
         problems += sideways_problems(md.name, phone.evaluate(SIDEWAYS))
     open_page(phone, site.url + "no-such-page/")
     problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))

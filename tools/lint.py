@@ -19,14 +19,11 @@ from pathlib import Path
 import autocorrect_py
 from pymarkdown.api import PyMarkdownApi
 
+from tools.sitebuild import display_name
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CONFIG = ROOT / ".pymarkdown.yml"
-
-
-def _name(path: Path) -> str:
-    path = Path(path).resolve()
-    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
@@ -46,7 +43,7 @@ def copy_findings(files: list[Path]) -> list[str]:
     findings = []
     for md in files:
         for line in autocorrect_py.lint_for(_shield_urls(md.read_text(encoding="utf-8")), str(md)).lines:
-            findings.append(f"{_name(md)}:{line.line}:{line.col}: copy: {line.old.strip()!r} should be {line.new.strip()!r}")
+            findings.append(f"{display_name(md)}:{line.line}:{line.col}: copy: {line.old.strip()!r} should be {line.new.strip()!r}")
     return findings
 
 
@@ -54,7 +51,7 @@ def markdown_findings(target: Path) -> list[str]:
     """pymarkdownlnt's findings for a file or a folder of Markdown."""
     api = PyMarkdownApi().configuration_file_path(str(CONFIG))
     result = api.scan_path(str(target), recurse_if_directory=True)
-    return [f"{_name(f.scan_file)}:{f.line_number}:{f.column_number}: markdown: {f.rule_id} {f.rule_description}"
+    return [f"{display_name(f.scan_file)}:{f.line_number}:{f.column_number}: markdown: {f.rule_id} {f.rule_description}"
             + (f" [{f.extra_error_information}]" if f.extra_error_information else "")
             for f in result.scan_failures]
 
@@ -69,7 +66,7 @@ def fix(target: Path) -> None:
         fixed = _unshield_urls(autocorrect_py.format_for(_shield_urls(text), str(md)))
         if fixed != text:
             md.write_text(fixed, encoding="utf-8")
-            print(f"fixed copy: {_name(md)}")
+            print(f"fixed copy: {display_name(md)}")
     PyMarkdownApi().configuration_file_path(str(CONFIG)).fix_path(str(target), recurse_if_directory=True)
 
 

@@ -15,8 +15,7 @@ import tempfile
 from pathlib import Path
 
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
-from tools.server import free_port, start
-from tools.sitebuild import ROOT, build
+from tools.sitebuild import ROOT, serve_build
 
 OUT = ROOT / "bench" / "results" / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -41,17 +40,14 @@ def main() -> None:
     if chromium is None:
         sys.exit(INSTALL_HINT)
     OUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    site_dir = Path(tempfile.mkdtemp(prefix="screenshots-site-"))
-    result = build(ROOT, site_dir, f"http://127.0.0.1:{port}/")
-    if result.returncode:
+    url, result, server = serve_build(ROOT, Path(tempfile.mkdtemp(prefix="screenshots-site-")))
+    if server is None:
         sys.exit(f"build failed:\n{result.stderr[-3000:]}")
-    server = start(site_dir, port)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
         for name, path, options, scheme, target, hover in VIEWS:
             page = browser.new_context(**options, color_scheme=scheme).new_page()
-            open_page(page, f"http://127.0.0.1:{port}/{path}")
+            open_page(page, url + path)
             if target:
                 page.locator(target).first.evaluate("el => el.scrollIntoView({block: 'center'})")
             if hover:

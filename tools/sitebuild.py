@@ -1,7 +1,7 @@
 """Build the site, or a copy of the project with extra files laid over it.
 
-Used by the test suite (tests/conftest.py) and the benchmark (bench/), so
-both build exactly the way `make site` does.
+Used by the test suite (tests/conftest.py), the benchmark (bench/) and
+`make screenshots`, so all of them build exactly the way `make site` does.
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.server import free_port, start
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def display_name(path: Path) -> str:
+    """How a message names a file: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 # What a build reads from the project; a test copy needs nothing else.
 PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
 
@@ -25,6 +35,18 @@ def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
     if strict:
         cmd.append("--strict")
     return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
+
+
+def serve_build(project: Path, site_dir: Path, strict: bool = True, env: dict[str, str] | None = None):
+    """Build `project` for a free port on 127.0.0.1 and, if the build succeeds,
+    serve it there, so absolute links (the 404 page) and instant navigation work.
+
+    Returns (url, mkdocs result, server or None); call server.shutdown() when done.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    result = build(project, site_dir, url, strict=strict, env=env)
+    return url, result, (start(site_dir, port) if result.returncode == 0 else None)
 
 
 def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True) -> Path:
