@@ -461,16 +461,20 @@ def tooltip_problems(site_dir: Path, required: list[str], expansions: dict[str, 
     return problems
 
 
+# Columns of the comparison table: three kinds, full virtualization in its two implementations.
+COMPARED_KINDS = ("全虚拟化（二进制翻译）", "全虚拟化（硬件辅助）", "半虚拟化", "操作系统层虚拟化")
+
+
 def comparison_table_problems(page: Path) -> list[str]:
-    """The 虚拟化分类 page compares the four kinds on the five aspects, with examples."""
+    """The 虚拟化分类 page compares the three kinds, full virtualization in its two
+    implementations, on the five aspects, with examples and a source for every column."""
     name = display_name(page)
     table = _soup(page).select_one("article table")
     if table is None:
         return [f"{name}: no comparison table"]
     header = [th.get_text(strip=True) for th in table.select("thead th")]
     rows = {tr.find("td").get_text(strip=True): tr.get_text(" ", strip=True) for tr in table.select("tbody tr")}
-    problems = [f"{name}: no column for {kind}" for kind in ("全虚拟化", "半虚拟化", "操作系统层虚拟化", "硬件辅助虚拟化")
-                if kind not in header]
+    problems = [f"{name}: no column for {kind}" for kind in COMPARED_KINDS if kind not in header]
     aspects = {"修改": "guest OS modification", "性能": "performance", "隔离": "isolation",
                "不同的客户操作系统": "different guest OSes", "例子": "typical examples"}
     for key, aspect in aspects.items():
@@ -479,6 +483,13 @@ def comparison_table_problems(page: Path) -> list[str]:
     examples = next((text for row, text in rows.items() if "例子" in row), "")
     problems += [f"{name}: examples lack {product}" for product in ("VMware ESXi", "KVM", "Xen", "Docker", "LXC")
                  if product not in examples]
+    sources = next((tr for tr in table.select("tbody tr") if "出处" in tr.find("td").get_text()), None)
+    if sources is None:
+        return problems + [f"{name}: no row of sources (出处)"]
+    cells = sources.find_all("td")[1:]
+    problems += [f"{name}: column {kind} cites no source (出处 with a link)"
+                 for kind, cell in zip(header[1:], cells + [None] * len(header))
+                 if cell is None or not cell.select('a[href^="http"]')]
     return problems
 
 

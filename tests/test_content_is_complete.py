@@ -16,13 +16,14 @@ REFERENCES = {
 }
 
 
-def test_the_comparison_table_compares_four_kinds_on_five_aspects(site):
+def test_the_comparison_table_compares_four_columns_on_five_aspects_with_sources(site):
     assert comparison_table_problems(site.dir / "types" / "index.html") == []
 
 
-def test_a_comparison_table_missing_a_row_or_column_is_reported():
+def test_a_comparison_table_missing_a_row_a_column_or_a_source_is_reported():
     problems = comparison_table_problems(FIXTURES / "comparison-missing-row.html")
-    assert "tests/fixtures/comparison-missing-row.html: no column for 硬件辅助虚拟化" in problems
+    assert "tests/fixtures/comparison-missing-row.html: no column for 全虚拟化（硬件辅助）" in problems
+    assert "tests/fixtures/comparison-missing-row.html: column 半虚拟化 cites no source (出处 with a link)" in problems
     assert "tests/fixtures/comparison-missing-row.html: no row for isolation (隔离)" in problems
     assert "tests/fixtures/comparison-missing-row.html: examples lack KVM" in problems
 
