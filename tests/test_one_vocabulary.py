@@ -50,3 +50,10 @@ def test_a_variant_in_its_own_glossary_entry_is_allowed_but_not_elsewhere_in_the
     assert variant_problems([glossary], glossary=PAGE) == [
         "tests/fixtures/vocabulary/glossary.md:9: “主机操作系统” is a variant of “宿主操作系统”: "
         "write “宿主操作系统” (includes/terms.yml, glossary #host)"]
+
+
+def test_the_site_description_is_checked_and_a_nav_title_that_is_an_article_heading_is_not():
+    problems = variant_problems([FIXTURES / "vocabulary" / "mkdocs.yml"])
+    assert problems == [
+        "tests/fixtures/vocabulary/mkdocs.yml:2: “硬件虚拟化” is a variant of “硬件辅助虚拟化”: "
+        "write “硬件辅助虚拟化” (includes/terms.yml, glossary #hardware-assisted-virtualization)"]

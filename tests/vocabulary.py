@@ -7,9 +7,10 @@
 - `coverage_problems`: a page uses a term or a variant whose glossary id has no
   heading in docs/glossary.md.
 
-Both read Markdown, so messages carry the source line; Mermaid fences (labels,
-accDescr), figure captions and front matter are Markdown lines too. The rules
-are documented at the top of includes/terms.yml.
+Both read Markdown (and the reader-facing lines of mkdocs.yml), so messages
+carry the source line; Mermaid fences (labels, accDescr), figure captions and
+front matter are Markdown lines too. The rules are documented at the top of
+includes/terms.yml.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tools.sitebuild import display_name
 TERMS = ROOT / "includes" / "terms.yml"
 GLOSSARY = DOCS / "glossary.md"
 ABBREVIATIONS = ROOT / "includes" / "abbreviations.md"
+MKDOCS_YML = ROOT / "mkdocs.yml"
+_YAML_TEXT = re.compile(r"^(\s*(?:site_name|site_description):\s*)(.*)$|^(\s*-\s*)([^:#]+?)(:\s*\S+\.md\s*)$")
 
 # An article sentence this short (a heading such as 硬件虚拟化) is exempt only
 # as a whole line; a longer one wherever it occurs in a line.
@@ -52,8 +55,19 @@ def load_terms(path: Path = TERMS) -> list[Term]:
 
 
 def site_files(docs: Path = DOCS) -> list[Path]:
-    """The Markdown the site writes: every page, and the tooltip expansions."""
-    return sorted(docs.rglob("*.md")) + ([ABBREVIATIONS] if docs == DOCS else [])
+    """What the site writes: every page, the tooltip expansions, and the site
+    name, description and navigation titles of mkdocs.yml."""
+    return sorted(docs.rglob("*.md")) + ([ABBREVIATIONS, MKDOCS_YML] if docs == DOCS else [])
+
+
+def _yaml_lines(path: Path):
+    """(line number, line) of mkdocs.yml with everything but its reader-facing
+    text blanked: site_name, site_description and nav titles."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        match = _YAML_TEXT.match(line)
+        if match:
+            start, end = match.span(2) if match.group(2) is not None else match.span(4)
+            yield number, " " * start + line[start:end]
 
 
 def _word(text: str) -> re.Pattern:
@@ -76,6 +90,9 @@ def _blank_all(text: str, pattern: re.Pattern) -> str:
 def text_lines(md: Path):
     """(line number, line) of a page's text: code blocks other than Mermaid
     dropped; inline code, link targets and URLs blanked (positions kept)."""
+    if md.suffix in (".yml", ".yaml"):
+        yield from _yaml_lines(md)
+        return
     for number, line, lang in md_blocks(md):
         if lang is not None and lang != "mermaid":
             continue
