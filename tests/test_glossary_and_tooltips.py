@@ -9,7 +9,7 @@ from hooks.build import load_abbreviations
 
 REQUIRED_TERMS = ["Hypervisor", "VMM", "全虚拟化", "半虚拟化", "操作系统层虚拟化", "容器", "Type 1", "Type 2",
                   "超级调用", "二进制翻译", "陷入", "Intel VT-x", "AMD-V", "VT-d", "IOMMU", "桌面虚拟化", "VDI", "瘦客户机"]
-TOOLTIPS = ["VMM", "IVT", "AMD-V", "VT-x", "VDI", "IOMMU"]
+TOOLTIPS = ["VMM", "IVT", "AMD-V", "VT-x", "VDI", "IOMMU", "VMCS", "VMCB", "LXC"]
 
 
 def test_the_glossary_defines_every_required_term_with_links(site):
@@ -34,6 +34,12 @@ def test_abbreviations_have_tooltips_everywhere_from_one_source(site):
     expansions = load_abbreviations()
     assert set(TOOLTIPS) <= set(expansions)
     assert tooltip_problems(site.dir, TOOLTIPS, expansions) == []
+
+
+def test_every_abbreviation_a_page_uses_has_its_tooltip(site):
+    expansions = load_abbreviations()
+    problems = tooltip_problems(site.dir, list(expansions), expansions)
+    assert [p for p in problems if not p.endswith("anywhere")] == []
 
 
 def test_the_glossary_table_and_the_tooltips_read_the_same_file(site):
