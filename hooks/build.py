@@ -85,3 +85,8 @@ _SECTION_TOGGLE = re.compile(
 def on_post_page(output: str, page, config) -> str:
     import html
     return _SECTION_TOGGLE.sub(lambda m: f'{m.group(1)}aria-label="{html.escape(m.group("title").strip())}" ', output)
+
+
+def on_post_template(output: str, template_name: str, config) -> str:
+    """The 404 page is a theme template, not a page: name its toggles too."""
+    return on_post_page(output, None, config) if template_name.endswith(".html") else output
