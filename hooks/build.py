@@ -4,6 +4,8 @@
   (search/dictionary.txt): domain terms, and where each one splits.
 - Print the glossary's abbreviation table from includes/abbreviations.md, the
   same file that gives every page its abbreviation tooltips.
+- Name the toggle of each nav section that has an index page, so that its
+  nav landmark has a name of its own (axe landmark-unique).
 
 Diagrams are hooks/diagrams.py's.
 """
@@ -66,3 +68,25 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return markdown
     rows = "\n".join(f"| {abbr} | {expansion} |" for abbr, expansion in load_abbreviations().items())
     return markdown.replace(GLOSSARY_MARKER, f"| 缩写 | 含义 |\n| --- | --- |\n{rows}\n")
+
+
+# ---------------------------------------------------------------- navigation
+
+# With navigation.indexes, a nav section that has an index page (虚拟化分类,
+# 深入) gets a toggle <label> holding only an icon, and the section's <nav>
+# landmark is named by that empty label. Two such sections make two nav
+# landmarks with the same empty name (axe: landmark-unique, on phones). The
+# toggle is named after its section, which also names the landmark.
+_SECTION_TOGGLE = re.compile(
+    r'(<div class="md-nav__link md-nav__container">\s*<a [^>]*>\s*<span class="md-ellipsis">\s*'
+    r'(?P<title>[^<]*?)\s*</span>\s*</a>\s*<label )(?![^>]*aria-label)')
+
+
+def on_post_page(output: str, page, config) -> str:
+    import html
+    return _SECTION_TOGGLE.sub(lambda m: f'{m.group(1)}aria-label="{html.escape(m.group("title").strip())}" ', output)
+
+
+def on_post_template(output: str, template_name: str, config) -> str:
+    """The 404 page is a theme template, not a page: name its toggles too."""
+    return on_post_page(output, None, config) if template_name.endswith(".html") else output
