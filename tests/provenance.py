@@ -115,6 +115,8 @@ def build_date_problems(site_dir: Path, docs: Path, days: set[date]) -> list[str
     problems = []
     for md in sorted(docs.rglob("*.md")):
         html = built_page(site_dir, md, docs)
+        if not html.is_file():
+            continue
         name = html.relative_to(site_dir).as_posix()
         shown = shown_dates(html)
         if set(shown) != {BUILT}:
