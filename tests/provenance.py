@@ -4,7 +4,7 @@
   Markdown file, in Beijing time, and the JSON-LD carries the same ones;
 - without git history, a page shows the build date, labelled as such;
 - the edit and view-source buttons point at the configured repository;
-- the feedback widget's 有待改进 note links to a new issue on that repository,
+- the feedback widget's 有待改进 links to a new issue on that repository,
   titled with the page and carrying its address.
 
 Each check returns problems, each starting with the file it is about.
@@ -156,7 +156,7 @@ def page_name(soup: BeautifulSoup) -> str:
 
 def feedback_problems(site_dir: Path, pages: dict[Path, str], repo_url: str) -> list[str]:
     """Every page in `pages` ({built page: its address}) asks 这页有帮助吗？ with
-    two worded answers, and the note for 有待改进 links to a new issue on
+    two worded answers: a 有帮助 button, and a 有待改进 link to a new issue on
     `repo_url` whose title names the page and whose body carries its address."""
     problems = []
     for html, address in pages.items():
@@ -166,10 +166,11 @@ def feedback_problems(site_dir: Path, pages: dict[Path, str], repo_url: str) -> 
         if form is None:
             problems.append(f"{name}: no feedback widget")
             continue
-        answers = {b.get_text("").strip(): b.get("data-md-value") for b in form.select("button[type=submit]")}
-        if answers != {"有帮助": "1", "有待改进": "0"}:
+        answers = {el.get_text("").strip(): (el.name, el.get("data-md-value"))
+                   for el in form.select(".md-feedback__list [data-md-value]")}
+        if answers != {"有帮助": ("button", "1"), "有待改进": ("a", "0")}:
             problems.append(f"{name}: feedback answers are {answers}")
-        link = form.select_one('.md-feedback__note [data-md-value="0"] a[href]')
+        link = form.select_one('.md-feedback__list a[data-md-value="0"][href]')
         href = link["href"] if link else ""
         query = parse_qs(urlparse(href).query)
         title, body = query.get("title", [""])[0], query.get("body", [""])[0]

@@ -1,12 +1,13 @@
 """Every page asks 这页有帮助吗？ (Material's feedback widget, with no analytics):
-the answer is sent nowhere, and 有待改进 links to a new GitHub issue on the
-configured repository, titled with the page and carrying its address."""
+有帮助 thanks the reader and sends nothing anywhere; 有待改进 is one click to a
+new GitHub issue on the configured repository, titled with the page and
+carrying its address."""
 
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from browsing import follow_link, record, reader_context, Visit
+from browsing import Visit, follow_link, reader_context, record
 from provenance import feedback_problems
 from tools.browser import open_page
 from tools.sitebuild import default_repo_url
@@ -34,38 +35,37 @@ def _sent(visit, before: int) -> list[str]:
     return [url for url in visit.requests[before:] if not url.endswith("/favicon.png")]
 
 
-def _answer(page, value: str) -> dict:
-    page.locator(f"form.md-feedback button[data-md-value='{value}']").click()
-    note = page.locator(f".md-feedback__note [data-md-value='{value}']")
+def _helpful(page, visit) -> str:
+    """Answer 有帮助 once Material has started, and return the note shown; nothing may be sent."""
+    page.wait_for_load_state("networkidle")
+    before = len(visit.requests)
+    page.locator("form.md-feedback button[data-md-value='1']").click()
+    note = page.locator(".md-feedback__note [data-md-value='1']")
     note.wait_for(state="visible", timeout=3000)
-    link = note.locator("a")
-    return {"note": note.inner_text(), "href": link.get_attribute("href") if link.count() else None}
+    page.wait_for_timeout(300)
+    assert _sent(visit, before) == [] and visit.outside_requests == []
+    assert page.locator("form.md-feedback button[data-md-value='1']").is_disabled()  # one answer a visit
+    return note.inner_text()
 
 
-def test_answering_shows_a_note_and_sends_nothing_anywhere(site, browser, figures):
+def test_answers_thank_the_reader_or_open_an_issue_for_the_page_and_send_nothing_else(site, browser, figures):
     ctx = reader_context(browser)
     page = ctx.new_page()
     visit = Visit(site.url)
-    record(page, visit, site.url)
+    record(page, visit, site.url)  # requests off 127.0.0.1 are recorded and blocked
     open_page(page, site.url + "hypervisor/")
-    page.locator("form.md-feedback").wait_for(state="visible")
-    page.wait_for_load_state("networkidle")  # Material's own start (search index, favicon) is over
-    before = len(visit.requests)
-    answer = _answer(page, "0")
-    page.wait_for_timeout(300)
-    assert _sent(visit, before) == [] and visit.outside_requests == []
-    query = parse_qs(urlparse(answer["href"]).query)
-    assert answer["href"].startswith(REPO_URL + "/issues/new?")
-    assert query["title"] == ["页面反馈：Hypervisor"]
-    assert query["body"][0].startswith(f"页面：{site.url}hypervisor/")
-    assert page.locator("form.md-feedback button[data-md-value='1']").is_disabled()  # one answer a visit
-    figures.append(f"有待改进 on hypervisor/ opens {answer['href']}")
+    assert _helpful(page, visit) == "谢谢！"
     # After an in-site click (Material's instant navigation) the next page's widget works too.
     follow_link(page, site.url, "types/", within="article")
-    page.locator("form.md-feedback").wait_for(state="visible")
-    page.wait_for_load_state("networkidle")
-    before = len(visit.requests)
-    assert _answer(page, "1") == {"note": "谢谢！", "href": None}
-    page.wait_for_timeout(300)
-    assert _sent(visit, before) == [] and visit.outside_requests == []
+    assert _helpful(page, visit) == "谢谢！"
+    page.locator("form.md-feedback a[data-md-value='0']").click()
+    page.wait_for_timeout(500)
+    assert len(visit.outside_requests) == 1, visit.outside_requests
+    issue = visit.outside_requests[0]
+    query = parse_qs(urlparse(issue).query)
+    assert issue.startswith(REPO_URL + "/issues/new?")
+    assert query["title"] == ["页面反馈：虚拟化分类"]
+    assert query["body"][0].split() == [f"页面：{site.url}types/"]
+    figures.append(f"有待改进 on types/ opens {urlparse(issue)._replace(query='').geturl()}?title={query['title'][0]}"
+                   f"&body={query['body'][0]!r}")
     ctx.close()
