@@ -35,9 +35,17 @@ def _sent(visit, before: int) -> list[str]:
     return [url for url in visit.requests[before:] if not url.endswith("/favicon.png")]
 
 
+def _settle(page, visit, quiet_ms: int = 600) -> None:
+    """Wait until the page has requested nothing for `quiet_ms` (Material's start, an instant navigation)."""
+    count = -1
+    while count != len(visit.requests):
+        count = len(visit.requests)
+        page.wait_for_timeout(quiet_ms)
+
+
 def _helpful(page, visit) -> str:
-    """Answer 有帮助 once Material has started, and return the note shown; nothing may be sent."""
-    page.wait_for_load_state("networkidle")
+    """Answer 有帮助 once the page has settled, and return the note shown; nothing may be sent."""
+    _settle(page, visit)
     before = len(visit.requests)
     page.locator("form.md-feedback button[data-md-value='1']").click()
     note = page.locator(".md-feedback__note [data-md-value='1']")
@@ -57,6 +65,7 @@ def test_answers_thank_the_reader_or_open_an_issue_for_the_page_and_send_nothing
     assert _helpful(page, visit) == "谢谢！"
     # After an in-site click (Material's instant navigation) the next page's widget works too.
     follow_link(page, site.url, "types/", within="article")
+    page.wait_for_function("document.title.startsWith('虚拟化分类')")
     assert _helpful(page, visit) == "谢谢！"
     page.locator("form.md-feedback a[data-md-value='0']").click()
     page.wait_for_timeout(500)
