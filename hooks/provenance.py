@@ -1,10 +1,12 @@
 """Where each page comes from and when: dates from git, and the repository address.
 
 Registered under `hooks:` in mkdocs.yml. What only MkDocs understands here is
-the event names (`on_config`, `on_page_context`), `event_priority`, and the
-`config`/`page` objects; everything else is plain Python, and the templates
-read one plain dict, `page.meta["provenance"]`. Keep it that thin, so that a
-move to Zensical means re-wiring two events, not rewriting the logic.
+the four event functions at the bottom (`on_config`, `on_files`,
+`on_page_context`, `on_env`), `event_priority`, the `config`/`page`/`env`
+objects, and the dates plugin's options; everything above them is plain
+Python, and the templates read one plain dict, `page.meta["provenance"]`.
+Keep it that thin, so that a move to Zensical means re-wiring those events,
+not rewriting the logic.
 
 - Repository address: `repo_url` in mkdocs.yml reads REPO_URL, with a
   placeholder default for local builds. In CI (CI=true, as GitHub Actions and
