@@ -47,7 +47,8 @@ def main(types_csv: str, properties_csv: str, version: str, *extra: str) -> None
         return found
 
     wanted = TYPES + list(extra)
-    out = {"_source": f"schema.org release {version}, made by tools/schema_org_subset.py", "types": {}, "properties": {}}
+    out = {"_source": f"schema.org release {version} (vocabulary under CC BY-SA 3.0, schema.org/docs/terms.html), "
+                      "made by tools/schema_org_subset.py", "types": {}, "properties": {}}
     for name in wanted:
         # A type's list can name a property the properties file lacks (one
         # still pending); only those the release defines are kept.
