@@ -7,6 +7,7 @@ Used by the test suite (tests/conftest.py), the benchmark (bench/) and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,10 +28,22 @@ def display_name(path: Path) -> str:
 PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
 
 
+def default_repo_url(project: Path = ROOT) -> str:
+    """The repository mkdocs.yml links to when REPO_URL is unset."""
+    text = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    return re.search(r'^repo_url: !ENV \[REPO_URL, "([^"]+)"\]', text, re.M).group(1)
+
+
 def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
-          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `mkdocs build` for `project` into `site_dir`; never raises on failure."""
-    env = dict(os.environ, SITE_URL=site_url, NO_MKDOCS_2_WARNING="1", **(env or {}))
+          env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    """Run `mkdocs build` for `project` into `site_dir`; never raises on failure.
+
+    `env` adds variables to the environment, or removes those given as None.
+    REPO_URL is mkdocs.yml's default unless set: a CI run (CI=true) requires it.
+    """
+    env = {"REPO_URL": default_repo_url(project), **os.environ,
+           "SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
+    env = {name: value for name, value in env.items() if value is not None}
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "-d", str(site_dir)]
     if strict:
         cmd.append("--strict")
