@@ -41,9 +41,12 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# CI's deploy build passes NPM_CI_FLAGS=--omit=dev (no Lighthouse).
+NPM_CI_FLAGS ?=
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
 	touch $@
 
+# .cache holds the diagrams rendered at build time (hooks/diagrams.py).
 clean:
-	rm -rf site .pytest_cache bench/results
+	rm -rf site .cache .pytest_cache bench/results

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from browsing import reader_context, visit
-from checks import md_url, mermaid_fences
+from checks import mermaid_fences
+from tools.addresses import md_url
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
 from tools.sitebuild import ROOT, project_copy, serve_build
 

@@ -3,8 +3,9 @@ no Mermaid error: on a direct load, after an in-site (instant) click, and after
 switching light/dark; in dark mode its text stays readable."""
 
 from browsing import DIAGRAM_INK, diagram_state, follow_link, open_page, scroll_through, set_scheme, visit_alone
-from checks import diagram_contrast_problems, diagram_problems, md_url, mermaid_fences
+from checks import diagram_contrast_problems, diagram_problems, mermaid_fences
 from conftest import FIXTURES
+from tools.addresses import md_url
 
 FENCES = mermaid_fences()
 

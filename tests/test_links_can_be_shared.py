@@ -8,8 +8,9 @@ import urllib.request
 from playwright.sync_api import expect
 
 from browsing import open_page
-from checks import PUBLISHED, address_problems, preview_problems
+from checks import preview_problems
 from conftest import FIXTURES
+from tools.addresses import PUBLISHED, address_problems
 from tools.sitebuild import build, project_copy
 
 

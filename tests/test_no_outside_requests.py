@@ -4,8 +4,9 @@ without a browser, the site draws them in the reader's browser instead, from
 its own copy of Mermaid, and only on pages that have them."""
 
 from browsing import diagram_state, follow_link, open_page, reader_context, scroll_through, visit_alone
-from checks import diagram_problems, md_url, mermaid_fences
+from checks import diagram_problems, mermaid_fences
 from conftest import build_and_serve
+from tools.addresses import md_url
 from tools.sitebuild import project_copy
 
 MERMAID_LIBRARY = "javascripts/vendor/mermaid/"
