@@ -188,6 +188,8 @@ def front_matter_problem(markdown: str, name: str) -> str | None:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        if mark is not None and mark.line >= match.group(1).count("\n"):
+            mark = getattr(error, "context_mark", None) or mark  # ran off the end: where it began
         where = f"docs/{name}:{mark.line + 2}" if mark else f"docs/{name}"
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         return f"{where}: front matter does not parse ({problem}); the page would show it as text"

@@ -49,14 +49,17 @@ def serve_build(project: Path, site_dir: Path, strict: bool = True, env: dict[st
     return url, result, (start(site_dir, port) if result.returncode == 0 else None)
 
 
-def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True) -> Path:
+def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True,
+                 diagram_cache: bool = True) -> Path:
     """Copy what a build reads into `dest`, then lay `overlay` over it.
 
     `overlay` maps a path inside the copy (e.g. "docs/broken.md") to a file
-    to copy there, or to text to write there.
+    to copy there, or to text to write there. The copy starts with the
+    project's diagram cache (each entry is checked before use), so it does
+    not render every diagram again.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
+    for part in PROJECT_PARTS + ((".cache/diagrams",) if diagram_cache else ()):
         src = ROOT / part
         if src.is_dir():
             shutil.copytree(src, dest / part)
