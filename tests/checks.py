@@ -243,6 +243,12 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
         soup = _soup(page)
         for el in soup.select("a[href], link[href], img[src], source[src]") + script_tags(soup):
             ref = el.get("href") or el.get("src")
+            if ref.strip().startswith("//"):
+                problems.append(f"{rel}: protocol-relative link {ref!r} leaves the site (it names a host)")
+                continue
+            if rel == "404.html" and not re.match(r"^\s*(?:/|#|[a-z][a-z0-9+.-]*:)", ref, re.I):
+                problems.append(f"{rel}: relative link {ref!r} breaks when the page is served at a deeper path")
+                continue
             if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
                 continue  # hreflang alternates may point elsewhere by design
             target = urljoin(page_url, ref)

@@ -7,7 +7,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from browsing import open_page
+from browsing import open_page, reader_context
 from checks import preview_problems
 from conftest import FIXTURES
 from tools.addresses import PUBLISHED, address_problems
@@ -76,6 +76,29 @@ def test_a_missing_page_gets_the_chinese_404_with_search_and_a_way_home(site, co
     open_page(page, site.url + "no-such-page/")
     page.get_by_role("link", name="返回首页").click()
     page.wait_for_url(site.url)
+
+
+def test_the_404_page_at_any_depth_loads_cleanly_and_its_links_land_on_pages(site, browser):
+    from browsing import visit_alone
+    from checks import console_problems
+    deep = site.url + "no/such/page/deep/"
+    v = visit_alone(browser, deep)
+    expected = "404.html: console error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+    problems = console_problems("404.html", v)
+    problems.remove(expected)  # the page's own status, logged by Chromium
+    assert problems == [] and v.outside_requests == []
+    ctx = reader_context(browser)
+    page = ctx.new_page()
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    open_page(page, deep)
+    assert missing == [deep]  # every asset loads at that depth
+    links = page.eval_on_selector_all("article ul a", "links => links.map(a => a.href)")
+    ctx.close()
+    assert len(links) == len(site.pages())
+    for link in links:
+        assert link.startswith(site.url), link
+        assert urllib.request.urlopen(link).status == 200, link
 
 
 def test_the_sitemap_lists_every_page(site):

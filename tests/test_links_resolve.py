@@ -1,7 +1,10 @@
-"""Every internal link, asset and #anchor in the built site resolves."""
+"""Every internal link, asset and #anchor in the built site resolves; no link
+names another host by accident (//host/), and the 404 page's links work at a
+domain root, under a project path and at any depth."""
 
 from checks import link_problems
 from conftest import FIXTURES
+from tools.sitebuild import build, project_copy
 
 
 def test_every_internal_link_and_anchor_resolves(site):
@@ -11,6 +14,16 @@ def test_every_internal_link_and_anchor_resolves(site):
 def test_a_dead_link_and_a_missing_anchor_are_reported_with_the_file():
     problems = link_problems(FIXTURES / "links-site", "http://127.0.0.1:1/")
     assert problems == [
+        "404.html: protocol-relative link '//guide/' leaves the site (it names a host)",
+        "404.html: relative link 'guide/' breaks when the page is served at a deeper path",
         "index.html: link 'guide/#no-such-anchor' points at a missing anchor #no-such-anchor",
         "index.html: dead link 'missing/' (no missing/index.html)",
     ]
+
+
+def test_the_404_page_links_work_under_a_project_path(tmp_path):
+    site_url = "http://127.0.0.1:1/virtualization-docs/"
+    result = build(project_copy(tmp_path / "project"), tmp_path / "site", site_url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert link_problems(tmp_path / "site", site_url) == []
+    assert 'href="/virtualization-docs/hypervisor/"' in (tmp_path / "site" / "404.html").read_text(encoding="utf-8")
