@@ -13,8 +13,9 @@ serve: $(VENV)/.installed node_modules/.installed
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The deployable site in site/, built strictly: any warning is an error.
+# A failed build leaves no site/ that looks deployable.
 site: $(VENV)/.installed node_modules/.installed
-	$(BIN)/mkdocs build --strict --clean
+	$(BIN)/mkdocs build --strict --clean || { rm -rf site; exit 1; }
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.server import free_port, start
+from tools.server import start
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,11 +42,17 @@ def serve_build(project: Path, site_dir: Path, strict: bool = True, env: dict[st
     serve it there, so absolute links (the 404 page) and instant navigation work.
 
     Returns (url, mkdocs result, server or None); call server.shutdown() when done.
+    The port is bound before the build, so parallel builds never pick the same one.
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
+    Path(site_dir).mkdir(parents=True, exist_ok=True)
+    server = start(site_dir)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
     result = build(project, site_dir, url, strict=strict, env=env)
-    return url, result, (start(site_dir, port) if result.returncode == 0 else None)
+    if result.returncode != 0:
+        server.shutdown()
+        server.server_close()
+        server = None
+    return url, result, server
 
 
 def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True,
