@@ -113,6 +113,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     front_matter = front_matter_problem(markdown, page.file.src_uri)
     if front_matter:
         log.error(front_matter)
+    if getattr(page.file, "generated_by", None) is None:
+        for problem in heading_id_problems(markdown, page.file.content_string, page.file.src_uri):
+            log.error(problem)
     if GLOSSARY_MARKER not in markdown:
         return markdown
     rows = "\n".join(f"| {glossary_cell(abbr)} | {glossary_cell(expansion)} |"
@@ -196,6 +199,55 @@ def front_matter_problem(markdown: str, name: str) -> str | None:
     if not isinstance(data, dict):
         return f"docs/{name}:2: front matter is not a list of `key: value` lines"
     return None
+
+
+_HEADING = re.compile(r'<h([2-6])\b[^>]*?\bid="([^"]*)"[^>]*>(.*?)</h\1>', re.S)
+_KEBAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+_MD_HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
+_MD_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
+
+
+def heading_id_problems(markdown: str, source: str, name: str) -> list[str]:
+    """Each h2-h6 in the Markdown has an explicit ASCII kebab-case id: shared
+    links point at ids, and one made up by MkDocs (_1) moves when a heading is added."""
+    problems, fence = [], None
+    lines = source.splitlines()
+    for line in markdown.splitlines():
+        opened = _MD_FENCE.match(line)
+        if opened and (fence is None or opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence)):
+            fence = opened.group(1) if fence is None else None
+            continue
+        match = _MD_HEADING.match(line) if fence is None else None
+        if not match:
+            continue
+        where = f"docs/{name}:{lines.index(line) + 1}" if line in lines else f"docs/{name}"
+        explicit = _EXPLICIT_ID.search(match.group(2))
+        if not explicit:
+            problems.append(f"{where}: heading has no explicit id, write it as `{match.group(1)} {match.group(2)} {{#english-id}}`")
+        elif not _KEBAB_ID.match(explicit.group(1)):
+            problems.append(f"{where}: heading id #{explicit.group(1)} is not ASCII kebab-case")
+    return problems
+
+
+def duplicate_id_problems(content: str, name: str) -> list[str]:
+    """No two h2-h6 share an id: a link can only ever reach the first."""
+    problems, seen = [], set()
+    for _, hid, inner in _HEADING.findall(content):
+        title = html.unescape(re.sub(r"<[^>]+>", "", inner)).rstrip("¶").strip()
+        if hid in seen:
+            problems.append(f"docs/{name}: heading 「{title}」 uses id #{hid} again; links can reach only the first")
+        seen.add(hid)
+    return problems
+
+
+def on_page_content(content: str, page, config, files) -> str:
+    if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
+        for problem in duplicate_id_problems(content, page.file.src_uri):
+            log.error(problem)
+    return content
 
 
 # ---------------------------------------------------------------- what is published

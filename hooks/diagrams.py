@@ -246,6 +246,8 @@ def on_page_content(content: str, page, config, files) -> str:
         where = f"{page.file.src_uri}: Mermaid diagram {number}"
         authored = html.unescape(match.group(1)).strip()
         problems = label_problems(authored)
+        if not ("accTitle" in authored and "accDescr" in authored):
+            log.error(f"{where} has no text alternative: give it accTitle and accDescr (README, \"Add a diagram\")")
         if problems:
             log.error(f"{where}: {'; '.join(problems)}: readers' browsers would fetch it from another host")
             return '<div class="mermaid-diagram" data-search-exclude></div>'

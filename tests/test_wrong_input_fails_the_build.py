@@ -43,6 +43,7 @@ def attacked(tmp_path_factory):
         "docs/diagram-labels.md": BAD / "diagram-labels.md",
         "docs/diagram-outside.md": BAD / "diagram-outside.md",
         "docs/broken-front-matter.md": BAD / "broken-front-matter.md",
+        "docs/headings-and-bare-diagram.md": BAD / "headings-and-bare-diagram.md",
         "includes/abbreviations.md": abbreviations + (BAD / "abbreviations-appended.md").read_text(encoding="utf-8"),
     })
     # Page renamed, nav and links updated, but no redirect.
@@ -136,6 +137,18 @@ def test_a_renamed_page_without_a_redirect_fails_the_build(attacked):
     _, _, result, _, _ = attacked
     assert re.search(r"published-urls\.txt:\d+: /desktop-virtualization/ disappeared without a redirect",
                      result.stderr), result.stderr[-3000:]
+
+
+def test_a_heading_without_an_id_or_with_a_used_id_fails_the_build(attacked):
+    _, _, result, _, _ = attacked
+    assert ("docs/headings-and-bare-diagram.md:7: heading has no explicit id, "
+            "write it as `## 没有显式 id 的小节 {#english-id}`") in result.stderr
+    assert "docs/headings-and-bare-diagram.md: heading 「第二次」 uses id #twice again" in result.stderr
+
+
+def test_a_diagram_without_a_text_alternative_fails_the_build(attacked):
+    _, _, result, _, _ = attacked
+    assert "headings-and-bare-diagram.md: Mermaid diagram 1 has no text alternative" in result.stderr
 
 
 def test_a_duplicate_key_in_mkdocs_yml_fails_the_build_naming_the_line(tmp_path):
