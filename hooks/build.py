@@ -252,6 +252,22 @@ def on_page_content(content: str, page, config, files) -> str:
 
 # ---------------------------------------------------------------- what is published
 
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_LINE_COMMENT = re.compile(r"^\s*//.*$", re.M)
+
+
+def compact(text: str) -> str:
+    """The site's own inline CSS or script (overrides/main.html), without
+    comments, indentation and blank lines: written to be read, shipped small."""
+    text = _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def on_env(env, config, files):
+    env.filters["compact"] = compact
+    return env
+
+
 def on_files(files, config):
     """Leave out what no reader loads: template partials (extra.css is
     inlined by overrides/main.html), source maps, and the search language
