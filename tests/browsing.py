@@ -61,6 +61,7 @@ class Visit:
 # (milliseconds since navigation start).
 PAINT_TIMING = """() => ({
   fcp: performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null,
+  started: performance.getEntriesByName('material-started').map(e => e.startTime)[0] ?? null,
   scripts: performance.getEntriesByType('resource').filter(e => e.initiatorType === 'script')
     .map(e => [new URL(e.name).pathname, e.startTime]),
 })"""

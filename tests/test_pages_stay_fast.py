@@ -36,9 +36,9 @@ def test_no_script_blocks_the_first_paint(site):
 def test_no_script_is_requested_before_the_first_paint(site, visits, figures):
     problems = [p for md, v in visits.items() for p in early_script_problems(md.name, v.paint)]
     assert problems == []
-    gaps = sorted(min(start for _, start in v.paint["scripts"]) - v.paint["fcp"] for v in visits.values())
-    figures.append(f"Material starts {gaps[len(gaps) // 2]:.0f} ms after the first contentful paint "
-                   f"(median of {len(gaps)} pages, range {gaps[0]:.0f}–{gaps[-1]:.0f} ms)")
+    gaps = sorted(v.paint["started"] - v.paint["fcp"] for v in visits.values() if v.paint.get("started"))
+    figures.append(f"Material has started (document$) {gaps[len(gaps) // 2]:.0f} ms after the first contentful "
+                   f"paint (median of {len(gaps)} pages, range {gaps[0]:.0f}–{gaps[-1]:.0f} ms)")
 
 
 def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, browser):
