@@ -4,7 +4,6 @@ domain root, under a project path and at any depth."""
 
 from checks import link_problems
 from conftest import FIXTURES
-from tools.sitebuild import build, project_copy
 
 
 def test_every_internal_link_and_anchor_resolves(site):
@@ -21,9 +20,6 @@ def test_a_dead_link_and_a_missing_anchor_are_reported_with_the_file():
     ]
 
 
-def test_the_404_page_links_work_under_a_project_path(tmp_path):
-    site_url = "http://127.0.0.1:1/virtualization-docs/"
-    result = build(project_copy(tmp_path / "project"), tmp_path / "site", site_url)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert link_problems(tmp_path / "site", site_url) == []
-    assert 'href="/virtualization-docs/hypervisor/"' in (tmp_path / "site" / "404.html").read_text(encoding="utf-8")
+def test_links_and_the_404_page_work_under_a_project_path(moved_site):
+    assert link_problems(moved_site.dir, moved_site.url) == []
+    assert 'href="/virtualization-docs/hypervisor/"' in (moved_site.dir / "404.html").read_text(encoding="utf-8")
