@@ -13,8 +13,9 @@ serve: $(VENV)/.installed node_modules/.installed
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The deployable site in site/, built strictly: any warning is an error.
+# A failed build leaves no site/ that looks deployable.
 site: $(VENV)/.installed node_modules/.installed
-	$(BIN)/mkdocs build --strict --clean
+	$(BIN)/mkdocs build --strict --clean || { rm -rf site; exit 1; }
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed
@@ -41,9 +42,12 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# CI's deploy build passes NPM_CI_FLAGS=--omit=dev (no Lighthouse).
+NPM_CI_FLAGS ?=
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
 	touch $@
 
+# .cache holds the diagrams rendered at build time (hooks/diagrams.py).
 clean:
-	rm -rf site .pytest_cache bench/results
+	rm -rf site .cache .pytest_cache bench/results

@@ -30,8 +30,7 @@ from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
 from tools.server import free_port, start
 from tools.sitebuild import ROOT, build, project_copy
 
-sys.path.insert(0, str(ROOT / "tests"))
-from checks import md_url  # noqa: E402
+from tools.addresses import md_url  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"

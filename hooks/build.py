@@ -4,6 +4,12 @@
   (search/dictionary.txt): domain terms, and where each one splits.
 - Print the glossary's abbreviation table from includes/abbreviations.md, the
   same file that gives every page its abbreviation tooltips.
+- Publish only what readers load: no template partials, no source maps, no
+  search languages the site does not use.
+- Fail loudly, naming the file, where MkDocs would build a wrong site and
+  exit 0: a key given twice in mkdocs.yml, an include that is not UTF-8, an
+  abbreviation defined twice, front matter that does not parse, and a
+  published address (published-urls.txt) that disappeared without a redirect.
 - Name the toggle of each nav section that has an index page, so that its
   nav landmark has a name of its own (axe landmark-unique).
 
@@ -12,10 +18,22 @@ Diagrams are hooks/diagrams.py's.
 
 from __future__ import annotations
 
+import html
+import logging
 import re
+import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
+import yaml
+from mkdocs.exceptions import PluginError
+from mkdocs.utils.meta import YAML_RE
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools.addresses import vanished_address_problems  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.build")
 
 
 # ---------------------------------------------------------------- search
@@ -34,7 +52,16 @@ def load_search_dictionary(path: Path = DICTIONARY) -> list[list[str]]:
 
 
 def on_config(config):
-    """Teach jieba (used by Material's search plugin) the site's domain terms."""
+    """Refuse a configuration or include that would build a wrong site; then
+    teach jieba (used by Material's search plugin) the site's domain terms."""
+    config_file = Path(config.config_file_path)
+    problems = duplicate_key_problems(config_file)
+    for include in included_files(config):
+        problems += encoding_problems(include, config_file.parent)
+    if problems:
+        raise PluginError("\n".join(problems))
+    for problem in abbreviation_problems():
+        log.error(problem)
     import jieba
 
     jieba.setLogLevel(60)  # jieba's "Building prefix dict" chatter is not a build message
@@ -53,21 +80,223 @@ GLOSSARY_MARKER = "<!-- abbreviations: filled in by hooks/build.py from includes
 _ABBR_LINE = re.compile(r"^\*\[(?P<abbr>[^\]]+)\]:\s*(?P<expansion>.+)$")
 
 
-def load_abbreviations(path: Path = ABBREVIATIONS) -> dict[str, str]:
-    """{abbreviation: expansion} from the file every page's tooltips come from."""
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+def _abbreviation_lines(path: Path):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         match = _ABBR_LINE.match(line.strip())
         if match:
-            found[match["abbr"]] = match["expansion"].strip()
-    return found
+            yield number, match["abbr"], match["expansion"].strip()
+
+
+def load_abbreviations(path: Path = ABBREVIATIONS) -> dict[str, str]:
+    """{abbreviation: expansion} from the file every page's tooltips come from."""
+    return {abbr: expansion for _, abbr, expansion in _abbreviation_lines(path)}
+
+
+def abbreviation_problems(path: Path = ABBREVIATIONS) -> list[str]:
+    """An abbreviation defined twice: Markdown would silently keep the last one."""
+    first: dict[str, int] = {}
+    problems = []
+    name = _display(path)
+    for number, abbr, _ in _abbreviation_lines(path):
+        if abbr in first:
+            problems.append(f"{name}:{number}: *[{abbr}] is defined twice (first at line {first[abbr]}); "
+                            "tooltips and the glossary would silently use the last one")
+        first.setdefault(abbr, number)
+    return problems
+
+
+def glossary_cell(text: str) -> str:
+    """An expansion as the text of a Markdown table cell: HTML shown as
+    text, and `|` kept inside the cell."""
+    return html.escape(text, quote=False).replace("|", "&#124;")
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    front_matter = front_matter_problem(markdown, page.file.src_uri)
+    if front_matter:
+        log.error(front_matter)
+    if getattr(page.file, "generated_by", None) is None:
+        for problem in heading_id_problems(markdown, page.file.content_string, page.file.src_uri):
+            log.error(problem)
     if GLOSSARY_MARKER not in markdown:
         return markdown
-    rows = "\n".join(f"| {abbr} | {expansion} |" for abbr, expansion in load_abbreviations().items())
+    rows = "\n".join(f"| {glossary_cell(abbr)} | {glossary_cell(expansion)} |"
+                      for abbr, expansion in load_abbreviations().items())
     return markdown.replace(GLOSSARY_MARKER, f"| 缩写 | 含义 |\n| --- | --- |\n{rows}\n")
+
+
+# ---------------------------------------------------------------- loud failures
+
+def _display(path: Path) -> str:
+    path = Path(path).resolve()
+    for root in (ROOT, Path.cwd()):
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return str(path)
+
+
+def duplicate_key_problems(path: Path) -> list[str]:
+    """A key given twice in one mapping of a YAML file: YAML keeps the last
+    one without a word (a second `theme:` drops custom_dir)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []  # MkDocs reports syntax errors itself, with line and column
+    problems, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in first:
+                        problems.append(f"{_display(path)}:{line}: key `{key.value}` is given twice (first at "
+                                        f"line {first[key.value]}); YAML would silently keep only this one")
+                    first.setdefault(key.value, line)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(problems, key=lambda p: int(p.split(":")[1]))
+
+
+def included_files(config) -> list[Path]:
+    """Files pymdownx.snippets adds to pages: includes/ and auto_append."""
+    base = Path(config.config_file_path).parent
+    snippets = config.mdx_configs.get("pymdownx.snippets", {})
+    found = set((base / "includes").rglob("*")) if (base / "includes").is_dir() else set()
+    found |= {base / name for name in snippets.get("auto_append", [])}
+    return sorted(p for p in found if p.is_file())
+
+
+def encoding_problems(path: Path, base: Path) -> list[str]:
+    """A file pages include that is not UTF-8, named with its line (MkDocs
+    would blame the first page that includes it)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return [f"{_display(path)}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); "
+                "save the file as UTF-8"]
+    return []
+
+
+def front_matter_problem(markdown: str, name: str) -> str | None:
+    """Front matter MkDocs could not read: it then shows it as page text and
+    drops the page's description, without a warning."""
+    match = YAML_RE.match(markdown)
+    if not match:
+        return None  # none, or read and removed by MkDocs
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None and mark.line >= match.group(1).count("\n"):
+            mark = getattr(error, "context_mark", None) or mark  # ran off the end: where it began
+        where = f"docs/{name}:{mark.line + 2}" if mark else f"docs/{name}"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return f"{where}: front matter does not parse ({problem}); the page would show it as text"
+    if not isinstance(data, dict):
+        return f"docs/{name}:2: front matter is not a list of `key: value` lines"
+    return None
+
+
+_HEADING = re.compile(r'<h([2-6])\b[^>]*?\bid="([^"]*)"[^>]*>(.*?)</h\1>', re.S)
+_KEBAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+_MD_HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
+_MD_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
+
+
+def heading_id_problems(markdown: str, source: str, name: str) -> list[str]:
+    """Each h2-h6 in the Markdown has an explicit ASCII kebab-case id: shared
+    links point at ids, and one made up by MkDocs (_1) moves when a heading is added."""
+    problems, fence = [], None
+    lines = source.splitlines()
+    for line in markdown.splitlines():
+        opened = _MD_FENCE.match(line)
+        if opened and (fence is None or opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence)):
+            fence = opened.group(1) if fence is None else None
+            continue
+        match = _MD_HEADING.match(line) if fence is None else None
+        if not match:
+            continue
+        where = f"docs/{name}:{lines.index(line) + 1}" if line in lines else f"docs/{name}"
+        explicit = _EXPLICIT_ID.search(match.group(2))
+        if not explicit:
+            problems.append(f"{where}: heading has no explicit id, write it as `{match.group(1)} {match.group(2)} {{#english-id}}`")
+        elif not _KEBAB_ID.match(explicit.group(1)):
+            problems.append(f"{where}: heading id #{explicit.group(1)} is not ASCII kebab-case")
+    return problems
+
+
+def duplicate_id_problems(content: str, name: str) -> list[str]:
+    """No two h2-h6 share an id: a link can only ever reach the first."""
+    problems, seen = [], set()
+    for _, hid, inner in _HEADING.findall(content):
+        title = html.unescape(re.sub(r"<[^>]+>", "", inner)).rstrip("¶").strip()
+        if hid in seen:
+            problems.append(f"docs/{name}: heading 「{title}」 uses id #{hid} again; links can reach only the first")
+        seen.add(hid)
+    return problems
+
+
+def on_page_content(content: str, page, config, files) -> str:
+    if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
+        for problem in duplicate_id_problems(content, page.file.src_uri):
+            log.error(problem)
+    return content
+
+
+# ---------------------------------------------------------------- what is published
+
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_LINE_COMMENT = re.compile(r"^\s*//.*$", re.M)
+
+
+def compact(text: str) -> str:
+    """The site's own inline CSS or script (overrides/main.html), without
+    comments, indentation and blank lines: written to be read, shipped small."""
+    text = _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def on_env(env, config, files):
+    env.filters["compact"] = compact
+    return env
+
+
+def on_files(files, config):
+    """Leave out what no reader loads: template partials (extra.css is
+    inlined by overrides/main.html), source maps, and the search language
+    files of languages the site does not use."""
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    langs = set(search.config.lang) if search is not None else {"en"}
+    keep = {"lunr.stemmer.support.min.js", "lunr.multi.min.js"} | {f"lunr.{lang}.min.js" for lang in langs}
+    if langs & {"ja", "jp"}:
+        keep.add("tinyseg.js")
+    if "th" in langs:
+        keep.add("wordcut.js")
+    for file in list(files):
+        path = file.src_uri
+        unused = (path.startswith("partials/") and not file.is_documentation_page()
+                  or fnmatch(path, "assets/**.map")
+                  or path.startswith("assets/javascripts/lunr/") and path.rsplit("/", 1)[-1] not in keep)
+        if unused and not file.is_documentation_page():
+            files.remove(file)
+    return files
+
+
+def on_post_build(config) -> None:
+    """A published address that no longer resolves fails the build, not only the tests."""
+    listed = Path(config.config_file_path).parent / "published-urls.txt"
+    if listed.is_file():
+        for problem in vanished_address_problems(Path(config.site_dir), listed, _display(listed)):
+            log.error(problem)
 
 
 # ---------------------------------------------------------------- navigation

@@ -61,16 +61,26 @@ class Visit:
 # (milliseconds since navigation start).
 PAINT_TIMING = """() => ({
   fcp: performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null,
+  started: performance.getEntriesByName('material-started').map(e => e.startTime)[0] ?? null,
   scripts: performance.getEntriesByType('resource').filter(e => e.initiatorType === 'script')
     .map(e => [new URL(e.name).pathname, e.startTime]),
 })"""
+
+
+# Uncaught errors, counted in the page, so a wait for diagrams ends as soon
+# as one is thrown (a diagram that fails to parse never draws).
+COUNT_ERRORS = (
+    "window.__errors = 0;"
+    "addEventListener('error', () => window.__errors++);"
+    "addEventListener('unhandledrejection', () => window.__errors++);"
+)
 
 
 def reader_context(browser, **options):
     """A fresh browser profile (1280 x 900 unless told otherwise) with shadow roots open."""
     options.setdefault("viewport", {"width": 1280, "height": 900})
     ctx = browser.new_context(**options)
-    ctx.add_init_script(OPEN_SHADOW_ROOTS)
+    ctx.add_init_script(OPEN_SHADOW_ROOTS + COUNT_ERRORS)
     return ctx
 
 
@@ -102,10 +112,12 @@ def scroll_through(page, step: int = 400) -> None:
 
 
 def diagram_state(page, expected: int, timeout_ms: int = 15000) -> dict:
-    """Wait until `expected` diagrams are drawn (or the time is up) and report them."""
+    """Wait until `expected` diagrams are drawn, the page throws, or the time
+    is up, and report them."""
     try:
         page.wait_for_function(
-            f"() => {{ const s = ({DIAGRAM_STATE})(); return s.pending === 0 && s.drawn.length >= {expected}; }}",
+            f"() => {{ const s = ({DIAGRAM_STATE})(); "
+            f"return (s.pending === 0 && s.drawn.length >= {expected}) || window.__errors > 0; }}",
             timeout=timeout_ms)
     except Exception:
         pass
@@ -198,7 +210,6 @@ def search(page, query: str) -> dict:
         if stable >= 3:
             break
         previous = state
-    origin = page.evaluate("location.origin")
     base = page.evaluate("new URL(JSON.parse(document.getElementById('__config').textContent).base, location.href).href")
 
     def clean(href: str) -> str:
@@ -206,8 +217,7 @@ def search(page, query: str) -> dict:
         path = path.split("?")[0]
         return path[len(base):] + (f"#{fragment}" if fragment else "") if path.startswith(base) else href
 
-    return {"meta": state["meta"], "groups": [[clean(h) for h in g] for g in state["groups"]],
-            "origin": origin}
+    return {"meta": state["meta"], "groups": [[clean(h) for h in g] for g in state["groups"]]}
 
 
 # How far a page scrolls sideways, and what sticks out of the viewport.

@@ -16,6 +16,8 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
+from tools.addresses import (PUBLISHED, address_problems, built_pages, current_addresses,  # noqa: F401
+                            md_url, published_addresses)
 from tools.sitebuild import display_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,14 +32,6 @@ EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
 
 
 # ---------------------------------------------------------------- Markdown
-
-def md_url(md: Path, docs: Path = DOCS) -> str:
-    """The site path of a Markdown page: types/index.md -> types/, a.md -> a/."""
-    rel = md.relative_to(docs).with_suffix("").as_posix()
-    if rel == "index" or rel.endswith("/index"):
-        return rel[: -len("index")]
-    return rel + "/"
-
 
 def md_blocks(md: Path):
     """Yield (line number, line, fence language or None) for each line of a page."""
@@ -145,10 +139,6 @@ def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) ->
 
 # ---------------------------------------------------------------- built HTML
 
-def built_pages(site_dir: Path) -> list[Path]:
-    return sorted(p for p in site_dir.rglob("*.html") if "assets" not in p.parts)
-
-
 def _soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
@@ -254,6 +244,12 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
         soup = _soup(page)
         for el in soup.select("a[href], link[href], img[src], source[src]") + script_tags(soup):
             ref = el.get("href") or el.get("src")
+            if ref.strip().startswith("//"):
+                problems.append(f"{rel}: protocol-relative link {ref!r} leaves the site (it names a host)")
+                continue
+            if rel == "404.html" and not re.match(r"^\s*(?:/|#|[a-z][a-z0-9+.-]*:)", ref, re.I):
+                problems.append(f"{rel}: relative link {ref!r} breaks when the page is served at a deeper path")
+                continue
             if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
                 continue  # hreflang alternates may point elsewhere by design
             target = urljoin(page_url, ref)
@@ -369,53 +365,7 @@ def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUER
 
 # ---------------------------------------------------------------- published addresses
 
-PUBLISHED = ROOT / "published-urls.txt"
-_REFRESH = re.compile(r'http-equiv="refresh"[^>]*content="\d+;\s*url=([^"]+)"', re.I)
-
-
-def current_addresses(site_dir: Path) -> list[str]:
-    """Every page URL and section anchor the built site publishes."""
-    addresses = []
-    for page in built_pages(site_dir):
-        rel = page.relative_to(site_dir).as_posix()
-        if rel == "404.html" or _REFRESH.search(page.read_text(encoding="utf-8")):
-            continue
-        url = "/" + rel[: -len("index.html")]
-        addresses.append(url)
-        article = _soup(page).select_one("article")
-        for heading in article.find_all(re.compile(r"^h[2-6]$")) if article else []:
-            if heading.get("id"):
-                addresses.append(f"{url}#{heading['id']}")
-    return addresses
-
-
-def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
-    return [(n, line.strip()) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if line.strip() and not line.startswith("#")]
-
-
-def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
-    """Every published address still resolves, directly or through a redirect;
-    every address the site publishes is in the list."""
-    name = display_name(listed)
-    live = set(current_addresses(site_dir))
-    problems = []
-    for number, address in published_addresses(listed):
-        target = address
-        path, _, fragment = address.partition("#")
-        redirect = site_dir / path.lstrip("/") / "index.html"
-        if redirect.is_file():
-            moved = _REFRESH.search(redirect.read_text(encoding="utf-8"))
-            if moved:  # mkdocs-redirects keeps the #fragment when it forwards
-                new_path = urljoin("http://site" + path, moved.group(1))[len("http://site"):]
-                target = new_path + (f"#{fragment}" if fragment else "")
-        if target not in live:
-            problems.append(f"{name}:{number}: {address} disappeared without a redirect "
-                            "(add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
-    listed_now = {address for _, address in published_addresses(listed)}
-    for address in sorted(live - listed_now):
-        problems.append(f"{name}: {address} is published but not listed (run `make urls`)")
-    return problems
+# current_addresses, published_addresses, address_problems: tools/addresses.py
 
 
 # ---------------------------------------------------------------- reader extras

@@ -4,7 +4,9 @@
 - `browser`: the system Chromium through Playwright (never downloaded);
 - `visits`: every page loaded once in Chromium, with what it did recorded;
 - `broken_site`: the project with every file of tests/fixtures/broken-pages/
-  laid over docs/, built once (not strict) and served, for checks that must fail.
+  laid over docs/, built once (not strict) and served, for checks that must fail;
+- `moved_site`: the project with a page moved (and redirected), built for a
+  project path (/virtualization-docs/), not served.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from browsing import reader_context, visit
-from checks import md_url, mermaid_fences
+from checks import mermaid_fences
+from tools.addresses import md_url
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
-from tools.sitebuild import ROOT, project_copy, serve_build
+from tools.sitebuild import ROOT, build, project_copy, serve_build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -59,6 +62,26 @@ def broken_site(tmp_path_factory):
     built, server = build_and_serve(project, tmp_path_factory.mktemp("broken-site"), strict=False)
     yield built
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def moved_site(tmp_path_factory):
+    """The project with desktop-virtualization.md moved to desktop.md (nav,
+    links and a redirect updated), built for a GitHub project path."""
+    tmp = tmp_path_factory.mktemp("moved")
+    project = project_copy(tmp / "project")
+    for path in [project / "mkdocs.yml", *(project / "docs").rglob("*.md")]:
+        path.write_text(path.read_text(encoding="utf-8").replace("desktop-virtualization.md", "desktop.md"),
+                        encoding="utf-8")
+    (project / "docs" / "desktop-virtualization.md").rename(project / "docs" / "desktop.md")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "redirect_maps: {}", "redirect_maps:\n        desktop-virtualization.md: desktop.md"), encoding="utf-8")
+    url = "http://127.0.0.1:1/virtualization-docs/"
+    result = build(project, tmp / "site", url)
+    if result.returncode != 0:
+        pytest.fail(f"mkdocs build failed for {project}:\n{result.stderr[-4000:]}", pytrace=False)
+    return Site(project, tmp / "site", url, result.stderr)
 
 
 @pytest.fixture(scope="session")

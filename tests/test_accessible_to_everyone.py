@@ -1,13 +1,14 @@
 """axe-core finds no WCAG 2.1 A/AA violation on any page, the 404 page
-included, in light and dark at 1280 px and 390 px; search and navigation work
-from the keyboard; the page language is Chinese."""
+included, in light at 1280 px and in dark at 390 px (each scheme and each
+width once: a full pass costs about 18 s); search and navigation work from
+the keyboard; the page language is Chinese."""
 
 import pytest
 
 from browsing import axe_violations, open_page, read_through, reader_context
 from checks import axe_problems, mermaid_fences
 
-VIEWS = [(scheme, width) for scheme in ("light", "dark") for width in (1280, 390)]
+VIEWS = [("light", 1280), ("dark", 390)]
 
 
 @pytest.mark.parametrize("scheme, width", VIEWS, ids=[f"{s}-{w}px" for s, w in VIEWS])

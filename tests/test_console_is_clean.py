@@ -2,7 +2,8 @@
 Chromium: on a direct load and after in-site (instant) navigation."""
 
 from browsing import Visit, diagram_state, follow_link, open_page, reader_context, record, scroll_through, visit_alone
-from checks import console_problems, md_url, mermaid_fences
+from checks import console_problems, mermaid_fences
+from tools.addresses import md_url
 
 
 def test_every_page_loads_cleanly(visits):

@@ -7,10 +7,10 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from browsing import open_page
-from checks import PUBLISHED, address_problems, preview_problems
+from browsing import open_page, reader_context
+from checks import preview_problems
 from conftest import FIXTURES
-from tools.sitebuild import build, project_copy
+from tools.addresses import PUBLISHED, address_problems
 
 
 def test_every_page_has_its_own_description_and_preview_tags(site):
@@ -33,17 +33,8 @@ def test_a_vanished_address_is_reported_with_file_and_line(site):
                            "without a redirect (add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
 
 
-def test_a_moved_page_with_a_redirect_keeps_its_addresses(tmp_path):
-    project = project_copy(tmp_path / "project")
-    for path in [project / "mkdocs.yml", *(project / "docs").rglob("*.md")]:
-        path.write_text(path.read_text(encoding="utf-8").replace("desktop-virtualization.md", "desktop.md"), encoding="utf-8")
-    (project / "docs" / "desktop-virtualization.md").rename(project / "docs" / "desktop.md")
-    config = project / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "redirect_maps: {}", "redirect_maps:\n        desktop-virtualization.md: desktop.md"), encoding="utf-8")
-    result = build(project, tmp_path / "site", "http://127.0.0.1:1/")
-    assert result.returncode == 0, result.stderr[-2000:]
-    problems = address_problems(tmp_path / "site", PUBLISHED)
+def test_a_moved_page_with_a_redirect_keeps_its_addresses(moved_site):
+    problems = address_problems(moved_site.dir, PUBLISHED)
     assert [p for p in problems if "disappeared" in p] == []
 
 
@@ -75,6 +66,29 @@ def test_a_missing_page_gets_the_chinese_404_with_search_and_a_way_home(site, co
     open_page(page, site.url + "no-such-page/")
     page.get_by_role("link", name="返回首页").click()
     page.wait_for_url(site.url)
+
+
+def test_the_404_page_at_any_depth_loads_cleanly_and_its_links_land_on_pages(site, browser):
+    from browsing import visit_alone
+    from checks import console_problems
+    deep = site.url + "no/such/page/deep/"
+    v = visit_alone(browser, deep)
+    expected = "404.html: console error: Failed to load resource: the server responded with a status of 404 (Not Found)"
+    problems = console_problems("404.html", v)
+    problems.remove(expected)  # the page's own status, logged by Chromium
+    assert problems == [] and v.outside_requests == []
+    ctx = reader_context(browser)
+    page = ctx.new_page()
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    open_page(page, deep)
+    assert missing == [deep]  # every asset loads at that depth
+    links = page.eval_on_selector_all("article ul a", "links => links.map(a => a.href)")
+    ctx.close()
+    assert len(links) == len(site.pages())
+    for link in links:
+        assert link.startswith(site.url), link
+        assert urllib.request.urlopen(link).status == 200, link
 
 
 def test_the_sitemap_lists_every_page(site):

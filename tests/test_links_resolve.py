@@ -1,4 +1,6 @@
-"""Every internal link, asset and #anchor in the built site resolves."""
+"""Every internal link, asset and #anchor in the built site resolves; no link
+names another host by accident (//host/), and the 404 page's links work at a
+domain root, under a project path and at any depth."""
 
 from checks import link_problems
 from conftest import FIXTURES
@@ -11,6 +13,13 @@ def test_every_internal_link_and_anchor_resolves(site):
 def test_a_dead_link_and_a_missing_anchor_are_reported_with_the_file():
     problems = link_problems(FIXTURES / "links-site", "http://127.0.0.1:1/")
     assert problems == [
+        "404.html: protocol-relative link '//guide/' leaves the site (it names a host)",
+        "404.html: relative link 'guide/' breaks when the page is served at a deeper path",
         "index.html: link 'guide/#no-such-anchor' points at a missing anchor #no-such-anchor",
         "index.html: dead link 'missing/' (no missing/index.html)",
     ]
+
+
+def test_links_and_the_404_page_work_under_a_project_path(moved_site):
+    assert link_problems(moved_site.dir, moved_site.url) == []
+    assert 'href="/virtualization-docs/hypervisor/"' in (moved_site.dir / "404.html").read_text(encoding="utf-8")

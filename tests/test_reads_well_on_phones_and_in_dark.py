@@ -67,7 +67,8 @@ def test_the_colour_scheme_follows_the_system(site, browser, system, scheme):
     ctx.close()
 
 
-def test_the_scheme_toggle_is_labelled_in_chinese(site, context):
+# `context` first: without a browser it fails before the site is built (test_browser_is_found_or_explained.py).
+def test_the_scheme_toggle_is_labelled_in_chinese(context, site):
     page = context.new_page()
     open_page(page, site.url)
     labels = page.locator("form[data-md-component=palette] label").evaluate_all(

@@ -49,10 +49,10 @@ def test_a_wrong_expectation_is_reported_as_a_miss(results):
     wrong = [(7, "AMD-V", "hypervisor/#definition")]
     misses, top1, _ = search_misses(results, wrong)
     assert top1 == 0
-    assert misses == [f"{QUERIES.relative_to(QUERIES.parents[2]).as_posix()}:7: search 'AMD-V' should put "
-                      "hypervisor/#definition first, but 'hardware-virtualization/#amd-v' came first "
-                      f"(top 3: {misses[0].split('(top 3: ')[1][:-1]})"]
-    assert "hardware-virtualization/#amd-v" in misses[0]
+    assert len(misses) == 1
+    assert misses[0].startswith(f"{QUERIES.relative_to(QUERIES.parents[2]).as_posix()}:7: search 'AMD-V' should put "
+                                "hypervisor/#definition first, but 'hardware-virtualization/#amd-v' came first "
+                                "(top 3: ['hardware-virtualization/#amd-v'")
 
 
 def test_diagram_source_is_not_indexed_but_captions_are(site):

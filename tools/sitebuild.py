@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.server import free_port, start
+from tools.server import start
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def display_name(path: Path) -> str:
 
 
 # What a build reads from the project; a test copy needs nothing else.
-PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
+PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools", "published-urls.txt")
 
 
 def default_repo_url(project: Path = ROOT) -> str:
@@ -55,21 +55,30 @@ def serve_build(project: Path, site_dir: Path, strict: bool = True, env: dict[st
     serve it there, so absolute links (the 404 page) and instant navigation work.
 
     Returns (url, mkdocs result, server or None); call server.shutdown() when done.
+    The port is bound before the build, so parallel builds never pick the same one.
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
+    Path(site_dir).mkdir(parents=True, exist_ok=True)
+    server = start(site_dir)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
     result = build(project, site_dir, url, strict=strict, env=env)
-    return url, result, (start(site_dir, port) if result.returncode == 0 else None)
+    if result.returncode != 0:
+        server.shutdown()
+        server.server_close()
+        server = None
+    return url, result, server
 
 
-def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True) -> Path:
+def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_modules: bool = True,
+                 diagram_cache: bool = True) -> Path:
     """Copy what a build reads into `dest`, then lay `overlay` over it.
 
     `overlay` maps a path inside the copy (e.g. "docs/broken.md") to a file
-    to copy there, or to text to write there.
+    to copy there, or to text to write there. The copy starts with the
+    project's diagram cache (each entry is checked before use), so it does
+    not render every diagram again.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
+    for part in PROJECT_PARTS + ((".cache/diagrams",) if diagram_cache else ()):
         src = ROOT / part
         if src.is_dir():
             shutil.copytree(src, dest / part)

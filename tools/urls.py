@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from checks import PUBLISHED, current_addresses, published_addresses  # noqa: E402
+from tools.addresses import PUBLISHED, current_addresses, published_addresses
 
 
 def main(site_dir: Path) -> None:

@@ -13,9 +13,9 @@
  * diagrams download no Mermaid bytes, and first paint never waits for it.
  *
  * An ES module, so no <script> that loads it can hold up the first paint:
- * mermaid2 imports it in a module script on pages with a diagram, and
- * overrides/main.html lists it with Material's scripts for every page. A
- * module runs once per document, however often it is imported.
+ * overrides/main.html lists it with Material's scripts on every page of a
+ * build that left a diagram for the browser. A module runs once per
+ * document, however often it is imported.
  */
 const standIn = (function () {
   "use strict";
@@ -62,9 +62,8 @@ const standIn = (function () {
   var standIn = {
     lazyStandIn: true,
     initialize: function (material) {
-      // mermaid2 passes the `arguments` from mkdocs.yml as window.mermaidConfig.
-      var site = (window.mermaidConfig && window.mermaidConfig["default"]) || {};
-      options = Object.assign({}, site, material);
+      // The same sanitising as the build's renderer (hooks/diagrams.py).
+      options = Object.assign({}, material, { securityLevel: "strict" });
     },
     render: function (id, text) {
       return nearViewport(text).then(loadLibrary).then(function (real) {

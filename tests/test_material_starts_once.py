@@ -1,0 +1,115 @@
+"""Material starts exactly once: one document$ emission on a direct load, one
+more per instant navigation, and still one if a future Material emits it
+itself. What a reader does before the start is not lost: the search box and
+the palette toggle show at first paint, a dark system gets the dark scheme
+from the first paint, and a `/` pressed then opens search
+(overrides/partials/start-after-paint.html)."""
+
+import re
+
+from browsing import follow_link, reader_context
+from tools.browser import open_page
+
+# Counts document$ emissions from the moment Material creates it; with
+# window.__selfStart set it also emits at once, as a Material that starts
+# itself would.
+COUNT_STARTS = """(() => {
+  window.__emits = 0;
+  let subject;
+  Object.defineProperty(window, 'document$', {configurable: true, get: () => subject, set(value) {
+    subject = value;
+    const next = value.next.bind(value);
+    value.next = (doc) => { window.__emits++; return next(doc); };
+    if (window.__selfStart) value.next(document);
+  }});
+})();"""
+FIRST_PAINT = "performance.getEntriesByName('first-contentful-paint').length > 0"
+
+
+def _page(browser, self_start: bool = False):
+    ctx = reader_context(browser)
+    ctx.add_init_script(("window.__selfStart = true;" if self_start else "") + COUNT_STARTS)
+    return ctx, ctx.new_page()
+
+
+def test_material_starts_once_on_a_direct_load_and_once_per_instant_navigation(site, browser):
+    ctx, page = _page(browser)
+    open_page(page, site.url)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__emits") == 1
+    page.evaluate("window.__sameDocument = true")
+    follow_link(page, site.url, "types/")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__sameDocument === true"), "the click reloaded the page"
+    assert page.evaluate("window.__emits") == 2
+    ctx.close()
+
+
+def test_a_material_that_starts_itself_is_not_started_twice(site, browser):
+    ctx, page = _page(browser, self_start=True)
+    open_page(page, site.url + "types/")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__emits") == 1
+    assert page.locator(".md-typeset__scrollwrap .md-typeset__scrollwrap").count() == 0
+    ctx.close()
+
+
+def _before_the_start(browser, url: str, **context):
+    """A page caught at first paint, with Material's bundle held back until
+    release() is called."""
+    ctx = reader_context(browser, **context)
+    page = ctx.new_page()
+    held = []
+    page.route(re.compile(r".*/assets/javascripts/bundle\.[0-9a-f]+\.min\.js$"), lambda route: held.append(route), times=1)
+    page.goto(url, wait_until="commit")
+    # First paint, and the end of <body> parsed (on a loaded machine a check
+    # can run between the two); Material's bundle is still held back.
+    page.wait_for_function(FIRST_PAINT + " && document.documentElement.classList.contains('md-starting')", polling=10)
+    assert page.evaluate("!window.document$"), "Material had started before the test could act"
+
+    def release():
+        for route in held:
+            route.continue_()
+        page.wait_for_function("window.document$ && !document.documentElement.classList.contains('md-starting')")
+
+    return ctx, page, release
+
+
+def test_the_search_box_and_palette_toggle_show_at_first_paint(site, browser):
+    ctx, page, _ = _before_the_start(browser, site.url)
+    assert page.locator(".md-search__input").is_visible()
+    assert page.locator("form[data-md-component=palette] label:not([hidden])").count() == 1
+    ctx.close()
+    ctx, page, _ = _before_the_start(browser, site.url, viewport={"width": 360, "height": 740})
+    assert page.locator('label.md-header__button[for="__search"]').is_visible()
+    ctx.close()
+
+
+def test_a_dark_system_gets_the_dark_scheme_at_first_paint(site, browser):
+    ctx, page, release = _before_the_start(browser, site.url, color_scheme="dark")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    release()
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    ctx.close()
+
+
+def test_a_slash_pressed_at_first_paint_opens_search(site, browser):
+    ctx, page, release = _before_the_start(browser, site.url)
+    page.keyboard.press("/")
+    release()
+    page.wait_for_function("document.getElementById('__search').checked", timeout=5000)
+    assert page.evaluate("document.activeElement.matches('[data-md-component=search-query]')")
+    page.keyboard.type("Pacifica")
+    page.keyboard.press("End")
+    page.locator(".md-search-result__item").first.wait_for(timeout=10000)
+    ctx.close()
+
+
+def test_a_palette_click_before_the_start_switches_the_scheme(site, browser):
+    # The first option follows the system; one click moves on to the second.
+    ctx, page, release = _before_the_start(browser, site.url, color_scheme="light")
+    page.locator("form[data-md-component=palette] label:not([hidden])").click()
+    release()
+    page.wait_for_function("(__md_get('__palette') || {}).index === 1", timeout=5000)
+    assert page.locator('form[data-md-component=palette] label:not([hidden])').get_attribute("for") == "__palette_2"
+    ctx.close()

@@ -1,0 +1,114 @@
+"""The addresses the site publishes, and the list that keeps them alive.
+
+Every page URL and section anchor a build publishes is listed in
+published-urls.txt; each listed address must keep resolving, directly or
+through a redirect (mkdocs-redirects). Used by the build (hooks/build.py fails
+a build that drops an address), by `make urls` (tools/urls.py), the benchmark
+and the tests. Standard library only: the build needs nothing from tests/.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PUBLISHED = ROOT / "published-urls.txt"
+_REFRESH = re.compile(r'http-equiv="refresh"[^>]*content="\d+;\s*url=([^"]+)"', re.I)
+
+
+def md_url(md: Path, docs: Path = DOCS) -> str:
+    """The site path of a Markdown page: types/index.md -> types/, a.md -> a/."""
+    rel = md.relative_to(docs).with_suffix("").as_posix()
+    if rel == "index" or rel.endswith("/index"):
+        return rel[: -len("index")]
+    return rel + "/"
+
+
+def built_pages(site_dir: Path) -> list[Path]:
+    """Every HTML page of a built site, Material's assets aside."""
+    return sorted(p for p in Path(site_dir).rglob("*.html") if "assets" not in p.parts)
+
+
+class _SectionIds(HTMLParser):
+    """The ids of the h2-h6 headings inside <article>."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "article":
+            self.depth += 1
+        elif self.depth and tag in ("h2", "h3", "h4", "h5", "h6"):
+            hid = dict(attrs).get("id")
+            if hid:
+                self.ids.append(hid)
+
+    def handle_endtag(self, tag):
+        if tag == "article" and self.depth:
+            self.depth -= 1
+
+
+def current_addresses(site_dir: Path) -> list[str]:
+    """Every page URL and section anchor the built site publishes."""
+    addresses = []
+    for page in built_pages(site_dir):
+        rel = page.relative_to(site_dir).as_posix()
+        text = page.read_text(encoding="utf-8")
+        if rel == "404.html" or _REFRESH.search(text):
+            continue
+        url = "/" + rel[: -len("index.html")]
+        addresses.append(url)
+        parser = _SectionIds()
+        parser.feed(text)
+        addresses += [f"{url}#{hid}" for hid in parser.ids]
+    return addresses
+
+
+def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
+    """(line number, address) for every address the list holds."""
+    return [(n, line.strip()) for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1)
+            if line.strip() and not line.startswith("#")]
+
+
+def _display(path: Path) -> str:
+    path = Path(path).resolve()
+    for root in (ROOT, Path.cwd()):
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return str(path)
+
+
+def vanished_address_problems(site_dir: Path, listed: Path = PUBLISHED, name: str | None = None) -> list[str]:
+    """Every listed address still resolves, directly or through a redirect."""
+    name = name or _display(listed)
+    live = set(current_addresses(site_dir))
+    problems = []
+    for number, address in published_addresses(listed):
+        target = address
+        path, _, fragment = address.partition("#")
+        redirect = Path(site_dir) / path.lstrip("/") / "index.html"
+        if redirect.is_file():
+            moved = _REFRESH.search(redirect.read_text(encoding="utf-8"))
+            if moved:  # mkdocs-redirects keeps the #fragment when it forwards
+                new_path = urljoin("http://site" + path, moved.group(1))[len("http://site"):]
+                target = new_path + (f"#{fragment}" if fragment else "")
+        if target not in live:
+            problems.append(f"{name}:{number}: {address} disappeared without a redirect "
+                            "(add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
+    return problems
+
+
+def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
+    """Every published address still resolves; every address the site publishes is listed."""
+    name = _display(listed)
+    problems = vanished_address_problems(site_dir, listed, name)
+    listed_now = {address for _, address in published_addresses(listed)}
+    for address in sorted(set(current_addresses(site_dir)) - listed_now):
+        problems.append(f"{name}: {address} is published but not listed (run `make urls`)")
+    return problems
