@@ -33,10 +33,12 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
+from hooks import diagram_variants as variants  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.diagrams")
 
@@ -154,33 +156,57 @@ class Renderer:
 
 
 _renderer: Renderer | None = None
+_zooms: dict[str, str] = {}  # site path -> standalone SVG (查看大图), written after the build
 
 
 def on_pre_build(config) -> None:
     global _renderer
     _renderer = Renderer()
+    _zooms.clear()
     config.extra["mermaid_fallback"] = False
 
 
 def on_page_content(content: str, page, config, files) -> str:
-    number = 0
-
-    def draw(match: re.Match) -> str:
-        nonlocal number
-        number += 1
+    fences = list(_FENCE.finditer(content))
+    name = page.file.src_uri
+    stem = name.removesuffix(".md").replace("/", "-")
+    out, last, number = [], 0, 0
+    for i, match in enumerate(fences):
+        out.append(content[last:match.start()])
+        last = match.end()
         source = html.unescape(match.group(1)).strip()
+        if variants.is_phone_layout(source):
+            continue  # drawn with the diagram before it
+        number += 1
+        following = fences[i + 1] if i + 1 < len(fences) else None
+        own_phone = following and variants.is_phone_layout(html.unescape(following.group(1)))
         svg, error = _renderer.render(source)
         if error:
-            log.error(f"{page.file.src_uri}: Mermaid diagram {number} does not parse: {error}")
+            log.error(f"{name}: Mermaid diagram {number} does not parse: {error}")
         if svg is None:  # drawn in the browser instead; its source is not for search
             config.extra["mermaid_fallback"] = True
-            return f'<pre class="mermaid" data-search-exclude><code>{match.group(1)}</code></pre>'
-        svg = without_unused_symbols(svg)
-        width = _VIEWBOX.search(svg)
-        style = f' style="--diagram-width: {float(width.group(1)):.0f}px"' if width else ""
-        return f'<div class="mermaid-diagram" data-search-exclude{style}>{svg}</div>'
-
-    return _FENCE.sub(draw, content)
+            out.append(f'<pre class="mermaid" data-search-exclude><code>{match.group(1)}</code></pre>')
+            continue
+        phone = variants.phone_source(html.unescape(following.group(1)) if own_phone else source)
+        phone_svg = None
+        if phone is not None:
+            phone_svg, error = _renderer.render(phone)
+            if error:
+                log.error(f"{name}: the phone layout of Mermaid diagram {number} does not parse: {error}")
+        svg = variants.without_unused_rules(without_unused_symbols(svg))
+        phone_svg = variants.without_unused_rules(without_unused_symbols(phone_svg)) if phone_svg else None
+        for problem in variants.layout_problems(name, number, svg, phone_svg):
+            log.warning(problem)
+        zoom = f"assets/diagrams/{stem}-{number}.svg"
+        try:
+            _zooms[zoom] = variants.standalone_svg(svg)
+        except ValueError as error:
+            log.error(f"{name}: diagram {number} cannot be written as a standalone SVG: {error}")
+        width = variants.width_of(svg)
+        style = f' style="--diagram-width: {width:.0f}px"' if width else ""
+        out.append(variants.figure_html(svg, phone_svg, get_relative_url(zoom, page.url), style))
+    out.append(content[last:])
+    return "".join(out)
 
 
 def _close() -> None:
@@ -190,6 +216,10 @@ def _close() -> None:
 
 def on_post_build(config) -> None:
     _close()
+    for path, svg in _zooms.items():
+        target = Path(config.site_dir) / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(svg, encoding="utf-8")
 
 
 def on_build_error(error) -> None:
