@@ -188,6 +188,8 @@ def on_page_content(content: str, page, config, files) -> str:
             out.append(f'<pre class="mermaid" data-search-exclude><code>{match.group(1)}</code></pre>')
             continue
         phone = variants.phone_source(html.unescape(following.group(1)) if own_phone else source)
+        if not own_phone and (variants.width_of(svg) or 0) <= variants.PHONE_MAX_PX:
+            phone = None  # already readable on a phone: one layout serves both
         phone_svg = None
         if phone is not None:
             phone_svg, error = _renderer.render(phone)
