@@ -27,6 +27,9 @@ reaches it too), from the ES module build copied under javascripts/vendor/
 only then. A build that rendered every diagram ships no diagram JavaScript.
 Diagram source and SVG text are kept out of the search index; the
 <figcaption> is what search finds.
+
+Each diagram is drawn in a wide and, where it needs one, a phone layout, and
+written alone as an SVG file for 查看大图 (hooks/diagram_variants.py).
 """
 
 from __future__ import annotations
@@ -42,11 +45,13 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
+from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
 from tools.diagram_cache import DiagramCache, chromium_version, font_fingerprint, has_cjk_font, svg_problems  # noqa: E402
+from hooks import diagram_variants as variants  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.diagrams")
 
@@ -225,54 +230,89 @@ class Renderer:
 
 
 _renderer: Renderer | None = None
+_zooms: dict[str, str] = {}  # site path -> standalone SVG (查看大图), written after the build
 
 
 def on_pre_build(config) -> None:
     global _renderer
     _renderer = Renderer()
+    _zooms.clear()
     config.extra["mermaid_fallback"] = False
 
 
 # Before plugins that collect page HTML (a print page) read it: they see SVG.
 @event_priority(50)
 def on_page_content(content: str, page, config, files) -> str:
-    number = 0
-    seen: dict[str, int] = {}
+    name = page.file.src_uri
     required = os.environ.get("REQUIRE_PRERENDERED_DIAGRAMS", "") not in ("", "0")
+    seen: dict[str, int] = {}
 
-    def draw(match: re.Match) -> str:
-        nonlocal number
-        number += 1
-        where = f"{page.file.src_uri}: Mermaid diagram {number}"
+    def drawing(source: str, where: str) -> tuple[str | None, str | None]:
+        """(svg, None), or (None, why) when the browser must draw it or it failed."""
+        svg, error, key = _renderer.render(as_text(source))
+        if error:
+            log.error(f"{where} does not parse: {error}")
+        if svg is None:
+            return None, error
+        svg = variants.without_unused_rules(without_unused_symbols(svg))
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # the same diagram twice on a page: ids stay unique
+            svg = svg.replace(f"diagram-{key[:12]}", f"diagram-{key[:12]}-{seen[key]}")
+        return svg, None
+
+    fences = list(_FENCE.finditer(content))
+    out, last, number = [], 0, 0
+    for i, match in enumerate(fences):
+        out.append(content[last:match.start()])
+        last = match.end()
         authored = html.unescape(match.group(1)).strip()
-        problems = label_problems(authored)
+        if variants.is_phone_layout(authored):
+            continue  # drawn with the diagram before it
+        number += 1
+        where = f"{name}: Mermaid diagram {number}"
+        following = fences[i + 1] if i + 1 < len(fences) else None
+        own_phone = html.unescape(following.group(1)).strip() if following else ""
+        own_phone = own_phone if variants.is_phone_layout(own_phone) else None
+        problems = label_problems(authored) + label_problems(own_phone or "")
         if not ("accTitle" in authored and "accDescr" in authored):
             log.error(f"{where} has no text alternative: give it accTitle and accDescr (README, \"Add a diagram\")")
         if problems:
             log.error(f"{where}: {'; '.join(problems)}: readers' browsers would fetch it from another host")
-            return '<div class="mermaid-diagram" data-search-exclude></div>'
-        svg, error, key = _renderer.render(as_text(authored))
-        if error:
-            log.error(f"{where} does not parse: {error}")
+            out.append('<div class="mermaid-diagram" data-search-exclude></div>')
+            continue
+        svg, error = drawing(authored, where)
         if svg is None:  # drawn in the browser instead; its source is not for search
             if required and not error:
                 log.error(f"{where} would be drawn in the reader's browser: no working Chromium at build time "
                           "(REQUIRE_PRERENDERED_DIAGRAMS is set)")
             config.extra["mermaid_fallback"] = True
-            return f'<pre class="mermaid" data-search-exclude><code>{html.escape(as_text(authored))}</code></pre>'
-        svg = without_unused_symbols(svg)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:  # the same diagram twice on a page: ids stay unique
-            svg = svg.replace(f"diagram-{key[:12]}", f"diagram-{key[:12]}-{seen[key]}")
-        width = _VIEWBOX.search(svg)
-        style = f' style="--diagram-width: {float(width.group(1)):.0f}px"' if width else ""
-        return f'<div class="mermaid-diagram" data-search-exclude{style}>{svg}</div>'
-
-    return _FENCE.sub(draw, content)
+            out.append(f'<pre class="mermaid" data-search-exclude><code>{html.escape(as_text(authored))}</code></pre>')
+            continue
+        # A second layout for phones, unless the diagram already reads in a phone's column.
+        phone = variants.phone_source(own_phone or authored)
+        if own_phone is None and (variants.width_of(svg) or 0) <= variants.PHONE_MAX_PX:
+            phone = None
+        phone_svg = drawing(phone, f"{where} (phone layout)")[0] if phone else None
+        for problem in variants.layout_problems(name, number, svg, phone_svg):
+            log.warning(problem)
+        zoom = f"assets/diagrams/{name.removesuffix('.md').replace('/', '-')}-{number}.svg"
+        try:
+            _zooms[zoom] = variants.standalone_svg(svg)
+        except Exception as error:  # noqa: BLE001 - any parse error of the standalone file
+            log.error(f"{where} cannot be written as a standalone SVG (查看大图): {error}")
+        width = variants.width_of(svg)
+        style = f' style="--diagram-width: {width:.0f}px"' if width else ""
+        out.append(variants.figure_html(svg, phone_svg, get_relative_url(zoom, page.url), style))
+    out.append(content[last:])
+    return "".join(out)
 
 
 def on_post_build(config) -> None:
     _close()
+    for path, svg in _zooms.items():  # 查看大图: each diagram alone, for the browser to zoom
+        target = Path(config.site_dir) / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(svg, encoding="utf-8")
     if config.extra.get("mermaid_fallback"):
         # Mermaid's ES module build, self-hosted for the diagrams left to the browser.
         target = Path(config.site_dir) / MERMAID_URI

@@ -21,7 +21,10 @@ OPEN_SHADOW_ROOTS = (
 
 # A diagram is drawn either at build time (inline SVG in .mermaid-diagram) or
 # in the browser by Material (SVG in the shadow root of div.mermaid).
-DIAGRAM_SVG = "host => host.shadowRoot ? host.shadowRoot.querySelector('svg') : host.querySelector(':scope > svg')"
+# A diagram drawn in a wide and a phone layout shows one of them: take that one.
+DIAGRAM_SVG = ("host => host.shadowRoot ? host.shadowRoot.querySelector('svg') : "
+               "[...host.querySelectorAll(':scope > svg')].find(svg => svg.getClientRects().length) "
+               "|| host.querySelector(':scope > svg')")
 DIAGRAM_HOSTS = "document.querySelectorAll('article div.mermaid, article .mermaid-diagram')"
 
 DIAGRAM_STATE = """() => {
@@ -244,7 +247,8 @@ def axe_violations(page) -> list[dict]:
 
 
 # The smallest rendered size, in CSS pixels, of the text of each diagram.
-DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagram > svg')].map(svg => {
+DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagram > svg')]
+    .filter(svg => svg.getClientRects().length).map(svg => {
   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   const sizes = [...svg.querySelectorAll('text, tspan, foreignObject *')]
     .filter(el => el.textContent.trim() && !el.children.length)

@@ -61,7 +61,9 @@ def mermaid_fences(docs: Path = DOCS) -> dict[Path, list[str]]:
                 else:
                     current.append(line)
             elif current is not None:
-                found.setdefault(md, []).append("\n".join(current[:-1]))
+                source = "\n".join(current[:-1])
+                if not source.lstrip().startswith("%% phone"):  # a phone layout draws no diagram of its own
+                    found.setdefault(md, []).append(source)
                 current = None
         if current is not None:
             found.setdefault(md, []).append("\n".join(current))
