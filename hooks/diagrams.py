@@ -31,6 +31,7 @@ import re
 import sys
 from pathlib import Path
 
+import mkdocs.plugins
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
@@ -162,6 +163,7 @@ def on_pre_build(config) -> None:
     config.extra["mermaid_fallback"] = False
 
 
+@mkdocs.plugins.event_priority(50)  # before plugins that collect page HTML (print-site)
 def on_page_content(content: str, page, config, files) -> str:
     number = 0
 

@@ -27,10 +27,11 @@ def display_name(path: Path) -> str:
 PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
 
 
-def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
+def build(project: Path, site_dir: Path, site_url: str | None, strict: bool = True,
           env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `mkdocs build` for `project` into `site_dir`; never raises on failure."""
-    env = dict(os.environ, SITE_URL=site_url, NO_MKDOCS_2_WARNING="1", **(env or {}))
+    """Run `mkdocs build` for `project` into `site_dir`; never raises on failure.
+    A `site_url` of None keeps mkdocs.yml's (the public address)."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **({"SITE_URL": site_url} if site_url else {}), **(env or {}))
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "-d", str(site_dir)]
     if strict:
         cmd.append("--strict")
