@@ -7,6 +7,7 @@ every check on the real site (expecting no problems) and on a broken fixture
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import unicodedata
@@ -132,20 +133,32 @@ def page_text(html: str) -> str:
     return article.get_text("")
 
 
+def missing_sentences(text: str, source: Path = SOURCE, fixes=None) -> list[tuple[int, str]]:
+    """(line number, sentence) of every source sentence that `text` lacks, typography aside."""
+    found = normalize(text)
+    return [(number, sentence) for number, sentence in source_sentences(source, fixes)
+            if normalize(sentence) not in found]
+
+
 def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) -> list[str]:
     """Every source sentence is somewhere in the built pages."""
-    site_text = normalize("".join(page_text(p.read_text(encoding="utf-8"))
-                                  for p in sorted(site_dir.rglob("*.html"))))
+    site_text = "".join(page_text(p.read_text(encoding="utf-8")) for p in sorted(site_dir.rglob("*.html")))
     name = display_name(source)
     return [f"{name}:{number}: sentence not found in any page: 「{sentence}」"
-            for number, sentence in source_sentences(source, fixes)
-            if normalize(sentence) not in site_text]
+            for number, sentence in missing_sentences(site_text, source, fixes)]
 
 
 # ---------------------------------------------------------------- built HTML
 
+# The print page gathers every page into one for the PDF (hooks/editions.py);
+# it has its own checks (test_pdf_carries_the_whole_site.py), not a page's.
+PRINT_PAGES = ("print-page/index.html", "print-page.html")
+
+
 def built_pages(site_dir: Path) -> list[Path]:
-    return sorted(p for p in site_dir.rglob("*.html") if "assets" not in p.parts)
+    """The site's ordinary pages: not its assets, not the print page."""
+    return sorted(p for p in site_dir.rglob("*.html")
+                  if "assets" not in p.parts and p.relative_to(site_dir).as_posix() not in PRINT_PAGES)
 
 
 def _soup(path: Path) -> BeautifulSoup:
@@ -556,3 +569,173 @@ def diagram_text_problems(name: str, sizes: list[float], minimum: float = 11) ->
     """Diagram text is never scaled below `minimum` CSS pixels."""
     return [f"{name}: diagram {i} text is drawn at {size:.1f} px, below {minimum} px"
             for i, size in enumerate(sizes, 1) if size < minimum]
+
+
+# ---------------------------------------------------------------- editions (PDF and offline copy)
+
+def site_headings(site_dir: Path) -> list[tuple[str, int, str]]:
+    """(page, level, title) of every h1 and h2 of the site's pages, in page order."""
+    found = []
+    for page in built_pages(site_dir):
+        article = _soup(page).select_one("article")
+        name = page.relative_to(site_dir).as_posix()
+        if article is None or name == "404.html":
+            continue
+        found += [(name, int(h.name[1]), h.get_text("").rstrip("¶").strip()) for h in article.find_all(["h1", "h2"])]
+    return found
+
+
+def diagram_captions(site_dir: Path) -> list[tuple[str, str]]:
+    """(page, caption without its 图： label) of every diagram on the site's pages."""
+    return [(page.relative_to(site_dir).as_posix(), re.sub(r"^图\s*\d*\s*[：:]", "", cap.get_text(" ", strip=True)))
+            for page in built_pages(site_dir) for cap in _soup(page).select("article figure.diagram figcaption")]
+
+
+@functools.lru_cache(maxsize=8)
+def _pdf(pdf: Path, stamp: int):
+    from pypdf import PdfReader
+    return PdfReader(pdf)
+
+
+def pdf_reader(pdf: Path):
+    """pypdf's reader of `pdf` (a test dependency), opened once while the file stays the same."""
+    return _pdf(Path(pdf), Path(pdf).stat().st_mtime_ns)
+
+
+def pdf_pages_text(pdf: Path) -> list[str]:
+    """The text of each page of `pdf` in content order (poppler's pdftotext, which
+    reads the 22-page edition in a fraction of a second; pypdf takes 15 s)."""
+    import shutil
+    import subprocess
+    if shutil.which("pdftotext") is None:
+        raise RuntimeError("pdftotext not found: sudo apt-get install poppler-utils")
+    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1] if "\f" in text else [text]
+
+
+def pdf_text_problems(pdf: Path, headings, source: Path = SOURCE, fixes=None) -> list[str]:
+    """The PDF's text has every page's h1 and every sentence of the article."""
+    name, text = display_name(pdf), "".join(pdf_pages_text(pdf))
+    found = normalize(text)
+    problems = [f"{name}: no chapter 「{title}」 (the h1 of {page})"
+                for page, level, title in headings if level == 1 and normalize(title) not in found]
+    return problems + [f"{name}: sentence {display_name(source)}:{number} is missing: 「{sentence}」"
+                       for number, sentence in missing_sentences(text, source, fixes)]
+
+
+def pdf_outline(pdf: Path) -> list[tuple[int, str]]:
+    """(depth, title) of every bookmark, depth 1 at the top."""
+
+    def walk(items, depth):
+        for item in items:
+            yield from walk(item, depth + 1) if isinstance(item, list) else [(depth, item.title)]
+    return list(walk(pdf_reader(pdf).outline, 1))
+
+
+def pdf_outline_problems(pdf: Path, headings) -> list[str]:
+    """A bookmark for every h1 and h2 of the site."""
+    titles = {normalize(title) for _, title in pdf_outline(pdf)}
+    return [f"{display_name(pdf)}: no bookmark for the <h{level}> 「{title}」 of {page}"
+            for page, level, title in headings if normalize(title) not in titles]
+
+
+def _cmap_targets(cmap: str) -> list[int]:
+    """The first code point of every target of a ToUnicode CMap."""
+    targets = []
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        targets += re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        targets += re.findall(r"<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block)
+    return [int(t[:4], 16) for t in targets if len(t) >= 4]
+
+
+def pdf_fonts(pdf: Path) -> list[dict]:
+    """Every font of the PDF: name, type, whether its glyphs are embedded, whether it draws CJK."""
+    fonts = {}
+    for page in pdf_reader(pdf).pages:
+        resources = page.get("/Resources")
+        font_dict = resources.get_object().get("/Font") if resources else None
+        for ref in (font_dict.get_object().values() if font_dict else []):
+            font = ref.get_object()
+            key = getattr(ref, "idnum", id(font))
+            if key in fonts:
+                continue
+            descriptor = font.get("/FontDescriptor")
+            if font.get("/Subtype") == "/Type0":
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = (font.get("/Subtype") == "/Type3" and "/CharProcs" in font) or any(
+                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            cmap = font.get("/ToUnicode")
+            targets = _cmap_targets(cmap.get_object().get_data().decode("latin-1")) if cmap else []
+            fonts[key] = {"name": str(font.get("/BaseFont", "(Type 3)")), "type": str(font.get("/Subtype")),
+                          "embedded": embedded, "cjk": any(0x4E00 <= t <= 0x9FFF for t in targets),
+                          "radicals": [t for t in targets if 0x2E80 <= t <= 0x2FDF]}
+    return list(fonts.values())
+
+
+def pdf_font_problems(pdf: Path) -> list[str]:
+    """Every font is embedded, one of them draws Chinese, and no character's text
+    is a radical (⽤ for 用): a reader's search and copy would miss it. pdftotext
+    hides that (it folds radicals into characters); a viewer's search does not."""
+    name, fonts = display_name(pdf), pdf_fonts(pdf)
+    problems = [f"{name}: font {f['name']} is not embedded" for f in fonts if not f["embedded"]]
+    radicals = sorted({r for f in fonts for r in f["radicals"]})
+    if radicals:
+        problems.append(f"{name}: the text of {len(radicals)} characters reads as radicals, such as "
+                        f"{''.join(chr(r) for r in radicals[:5])} (see tools/editions.py fix_text_layer)")
+    if not any(f["embedded"] and f["cjk"] for f in fonts):
+        problems.append(f"{name}: no embedded font draws Chinese text ({len(fonts)} fonts)")
+    return problems
+
+
+def _images(resources, seen=None) -> int:
+    """Raster images a page's resources draw, inside form XObjects too."""
+    seen = set() if seen is None else seen
+    xobjects = resources.get_object().get("/XObject") if resources else None
+    count = 0
+    for ref in (xobjects.get_object().values() if xobjects else []):
+        if getattr(ref, "idnum", None) in seen:
+            continue
+        seen.add(getattr(ref, "idnum", None))
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            count += 1
+        elif xobject.get("/Subtype") == "/Form":
+            count += _images(xobject.get("/Resources"), seen)
+    return count
+
+
+def pdf_diagram_problems(pdf: Path, captions) -> list[str]:
+    """Every diagram is in the PDF (its caption), and the page it is on draws no raster image."""
+    name, pages = display_name(pdf), pdf_reader(pdf).pages
+    texts = [normalize(t) for t in pdf_pages_text(pdf)]
+    problems = []
+    for page, caption in captions:
+        where = [i for i, text in enumerate(texts) if normalize(caption) in text]
+        if not where:
+            problems.append(f"{name}: no diagram captioned 「{caption}」 (from {page})")
+        for i in where:
+            images = _images(pages[i].get("/Resources"))
+            if images:
+                problems.append(f"{name}: page {i + 1} has {images} raster image(s) where the diagram "
+                                f"「{caption}」 should be vector graphics")
+    return problems
+
+
+def print_leak_problems(site_dir: Path) -> list[str]:
+    """No ordinary page loads the print page's stylesheets or script or carries its CSS."""
+    problems = []
+    for page in built_pages(site_dir):
+        text = page.read_text(encoding="utf-8")
+        name = page.relative_to(site_dir).as_posix()
+        problems += [f"{name}: carries the print page's {what}" for what, marker in
+                     (("script", "print-site.js"), ("stylesheets", "print-site"), ("CSS", ".print-cover"))
+                     if marker in text]
+    return problems
+
+
+def offline_path(md: Path, docs: Path = DOCS) -> str:
+    """Where a Markdown page is in the offline copy (.html URLs): types/index.md -> types/index.html."""
+    return md.relative_to(docs).with_suffix(".html").as_posix()

@@ -7,6 +7,9 @@
   the diagrams as the vector SVGs they are on the site. The page is loaded at
   its public address, answered from the built files, so its links point at the
   published site; every other request is refused.
+  Chromium's text layer names some Chinese characters by the radical that
+  shares their glyph in Noto Sans CJK (⽤ for 用, ⼾ for 户), so a reader's
+  search or copy would miss them: fix_text_layer() puts the characters back.
 - The offline copy: a separate build with Material's `offline` plugin
   (OFFLINE_EDITION=true: .html URLs, the search index inlined as a script,
   iframe-worker from the site itself), zipped. Never the deployed build.
@@ -23,6 +26,7 @@ import argparse
 import mimetypes
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -90,6 +94,7 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
         page.pdf(path=str(out), format="A4", print_background=True, prefer_css_page_size=True,
                  outline=True, tagged=True)
         context.close()
+        fix_text_layer(out)
 
     if browser is not None:
         print_with(browser)
@@ -107,6 +112,135 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
         finally:
             chromium.close()
     return out
+
+
+RADICALS = range(0x2E80, 0x2FE0)  # CJK Radicals Supplement and Kangxi Radicals
+IDEOGRAPHS = (range(0x4E00, 0xA000), range(0x3400, 0x4DC0))
+RADICAL_CACHE = ROOT / ".cache" / "editions"
+
+
+def radical_fixes() -> dict[int, int]:
+    """{radical: ideograph} for each radical that shares its glyph with an ideograph
+    in the Chinese fonts Chromium prints with (fontconfig's choice for zh-cn).
+
+    Chromium (Skia) writes each glyph's text as the lowest code point the font
+    maps to it, and Noto Sans CJK draws 用 and ⽤ (KANGXI RADICAL USE) alike."""
+    import json
+
+    from fontTools.ttLib import TTFont
+
+    fixes: dict[int, int] = {}
+    for weight in ("regular", "bold"):
+        try:
+            found = subprocess.run(["fc-match", "--format=%{file}|%{index}", f"sans-serif:lang=zh-cn:weight={weight}"],
+                                   capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        path, _, index = found.partition("|")
+        if not path.endswith((".ttc", ".otf", ".ttf")) or not Path(path).is_file():
+            continue
+        # Reading a CJK font's character map takes seconds: keep the result.
+        stamp = Path(path).stat()
+        cached = RADICAL_CACHE / f"{Path(path).name}-{index}-{stamp.st_size}-{int(stamp.st_mtime)}.json"
+        if cached.is_file():
+            fixes.update({int(k): v for k, v in json.loads(cached.read_text(encoding="utf-8")).items()})
+            continue
+        cmap = TTFont(path, fontNumber=int(index or 0), lazy=True).getBestCmap()
+        ideograph: dict[str, int] = {}
+        for point, glyph in sorted(cmap.items()):
+            if any(point in block for block in IDEOGRAPHS):
+                ideograph.setdefault(glyph, point)
+        found_here = {point: ideograph[glyph] for point, glyph in cmap.items()
+                      if point in RADICALS and glyph in ideograph}
+        RADICAL_CACHE.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(found_here), encoding="utf-8")
+        fixes.update(found_here)
+    return fixes
+
+
+_BFCHAR = re.compile(r"(<[0-9A-Fa-f]+>\s*<)([0-9A-Fa-f]{4})(>)")
+_BFRANGE = re.compile(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]{4})>")
+
+
+def remap_cmap(cmap: str, fixes: dict[int, int]) -> str:
+    """A ToUnicode CMap with every radical of `fixes` replaced by its ideograph."""
+    def fix_char(match: re.Match) -> str:
+        point = int(match.group(2), 16)
+        return f"{match.group(1)}{fixes[point]:04X}{match.group(3)}" if point in fixes else match.group(0)
+
+    def fix_chars(block: re.Match) -> str:
+        return _BFCHAR.sub(fix_char, block.group(0))
+
+    cmap = re.sub(r"beginbfchar.*?endbfchar", fix_chars, cmap, flags=re.S)
+    extra = []  # a range that covers a radical becomes single characters
+
+    def fix_range(match: re.Match) -> str:
+        first, last, start = (int(g, 16) for g in match.groups())
+        points = range(start, start + last - first + 1)
+        if not any(p in fixes for p in points):
+            return match.group(0)
+        width = len(match.group(1))
+        extra.extend(f"<{first + i:0{width}X}> <{fixes.get(p, p):04X}>" for i, p in enumerate(points))
+        return ""
+
+    def fix_ranges(block: re.Match) -> str:
+        kept = _BFRANGE.sub(fix_range, block.group(1))
+        count = len(_BFRANGE.findall(kept))
+        return f"{count} beginbfrange{kept}endbfrange" if count else ""
+
+    cmap = re.sub(r"\d+ beginbfrange(.*?)endbfrange", fix_ranges, cmap, flags=re.S)
+    if extra:
+        blocks = "".join(f"{len(extra[i:i + 100])} beginbfchar\n" + "\n".join(extra[i:i + 100]) + "\nendbfchar\n"
+                         for i in range(0, len(extra), 100))
+        cmap = cmap.replace("endcmap", blocks + "endcmap", 1)
+    return cmap
+
+
+def fix_text_layer(pdf: Path) -> int:
+    """Rewrite the PDF's ToUnicode maps so that its text is the site's text
+    (see radical_fixes); returns how many fonts were fixed.
+
+    The new maps are appended as an incremental update: Chromium's bytes stay
+    as they are, and nothing else is rewritten."""
+    import zlib
+
+    from pypdf import PdfReader
+
+    fixes = radical_fixes()
+    if not fixes:
+        return 0
+    reader = PdfReader(pdf)
+    done, changed = set(), {}
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources else None
+        for ref in (fonts.get_object().values() if fonts else []):
+            to_unicode = ref.get_object().get("/ToUnicode")
+            if to_unicode is None or to_unicode.idnum in done:
+                continue
+            done.add(to_unicode.idnum)
+            text = to_unicode.get_object().get_data().decode("latin-1")
+            remapped = remap_cmap(text, fixes)
+            if remapped != text:
+                changed[(to_unicode.idnum, to_unicode.generation)] = zlib.compress(remapped.encode("latin-1"))
+    if not changed:
+        return 0
+    trailer = reader.trailer
+    data = pdf.read_bytes()
+    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    update, offsets = bytearray(b"\n"), {}
+    for (number, generation), body in sorted(changed.items()):
+        offsets[number] = (len(data) + len(update), generation)
+        update += (f"{number} {generation} obj\n<< /Length {len(body)} /Filter /FlateDecode >>\nstream\n".encode()
+                   + body + b"\nendstream\nendobj\n")
+    xref = len(data) + len(update)
+    update += b"xref\n"
+    for number, (offset, generation) in sorted(offsets.items()):
+        update += f"{number} 1\n{offset:010d} {generation:05d} n \n".encode()
+    extra = "".join(f" {key} {trailer.raw_get(key).idnum} 0 R" for key in ("/Root", "/Info") if key in trailer)
+    update += f"trailer\n<< /Size {trailer['/Size']}{extra} /Prev {previous} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    pdf.write_bytes(data + bytes(update))
+    return len(changed)
 
 
 # ---------------------------------------------------------------- offline copy
