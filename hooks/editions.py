@@ -20,7 +20,8 @@ event priority than the plugin collects page HTML. This hook:
 - in the offline copy (Material's `offline` plugin, enabled only by
   OFFLINE_EDITION=true, see tools/editions.py), serves the iframe-worker shim
   from the site itself (npm `iframe-worker`, pinned in package.json) instead
-  of a public CDN, so that nothing leaves the disk;
+  of a public CDN, so that nothing leaves the disk, and turns instant
+  navigation off (from file:// it would stop Material from starting);
 - fills the editions placeholder of a page (EDITIONS_MARKER) with links to the
   PDF and the offline zip; tools/editions.py writes their sizes in once built.
 """
@@ -85,6 +86,10 @@ def on_config(config):
                               "package.json). Run `npm ci` in the repository root, then build again.")
         polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in str(p)]
         config.extra["polyfills"] = [*polyfills, SHIM_URI]
+        # Instant navigation cannot work from file://, and Material 9.8 then ends
+        # its document$ before announcing the page: nothing would start, search
+        # included. Plain links it is.
+        config.theme["features"] = [f for f in config.theme.get("features", []) if not f.startswith("navigation.instant")]
     return config
 
 

@@ -7,6 +7,7 @@ page errors, failed and outside requests, and the state of each diagram.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -239,3 +240,20 @@ DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagr
     .map(el => parseFloat(getComputedStyle(el).fontSize));
   return Math.min(...sizes) * scale;
 })"""
+
+
+def record_from_disk(page, visit: Visit) -> None:
+    """record() for a copy opened from disk (file://): every request for anything
+    that is not on the disk (file:, data:, blob:) is refused and noted as outside.
+    Playwright's routing must not touch file:// requests, or they never finish."""
+    page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.url} ({r.failure})")
+            if r.url.startswith("file:") else None)
+    page.on("request", lambda r: visit.requests.append(r.url))
+
+    def refuse(route):
+        visit.outside_requests.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(?!file:|data:|blob:)"), refuse)
