@@ -257,3 +257,18 @@ def record_from_disk(page, visit: Visit) -> None:
         route.abort()
 
     page.route(re.compile(r"^(?!file:|data:|blob:)"), refuse)
+
+
+def visit_from_disk(context, path, expected_diagrams: int = 0, material: bool = True) -> Visit:
+    """Open a page of a copy on disk from file:// as a reader does (waiting for
+    Material unless `material` is False) and record what it did."""
+    page = context.new_page()
+    result = Visit(path.as_uri())
+    record_from_disk(page, result)
+    if material:
+        open_page(page, result.url)
+    else:
+        page.goto(result.url, wait_until="load")
+    result.diagrams = diagram_state(page, expected_diagrams, timeout_ms=3000)
+    page.close()
+    return result

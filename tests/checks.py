@@ -739,3 +739,56 @@ def print_leak_problems(site_dir: Path) -> list[str]:
 def offline_path(md: Path, docs: Path = DOCS) -> str:
     """Where a Markdown page is in the offline copy (.html URLs): types/index.md -> types/index.html."""
     return md.relative_to(docs).with_suffix(".html").as_posix()
+
+
+def print_page_problems(page: Path, diagrams: int) -> list[str]:
+    """The print page has its cover (build date, source commit) and 目录, every
+    in-page link lands, every diagram is an inline SVG with a 图 N： label, and
+    it runs no print-site script (that would start before the site's held-back
+    scripts, overrides/partials/start-after-paint.html)."""
+    name = display_name(page)
+    soup = _soup(page)
+    problems = []
+    cover = soup.select_one(".print-cover")
+    if cover is None or "构建日期" not in cover.get_text() or "源码提交" not in cover.get_text():
+        problems.append(f"{name}: no cover with the build date and the source commit")
+    if soup.select_one("nav.print-toc") is None:
+        problems.append(f"{name}: no 目录")
+    ids = {el["id"] for el in soup.select("[id]")}
+    problems += [f"{name}: link {a['href']} lands nowhere" for a in soup.select('a[href^="#"]')
+                 if a["href"] != "#" and unquote(a["href"][1:]) not in ids]
+    svgs = len(soup.select(".mermaid-diagram > svg"))
+    if svgs != diagrams:
+        problems.append(f"{name}: {svgs} of {diagrams} diagrams are inline SVG")
+    if soup.select("pre.mermaid"):
+        problems.append(f"{name}: {len(soup.select('pre.mermaid'))} diagram(s) left as Mermaid source")
+    problems += [f"{name}: figure caption 「{cap.get_text(strip=True)}」 has no 图 N： label"
+                 for cap in soup.select("figure figcaption") if not re.match(r"图 \d+：", cap.get_text(strip=True))]
+    if any("print-site" in s["src"] for s in script_tags(soup)) or "DOMContentLoaded" in "".join(
+            s.get_text() for s in soup.find_all("script") if "remove_material_navigation" in s.get_text()):
+        problems.append(f"{name}: runs print-site's script, which needs DOMContentLoaded, before Material has started")
+    return problems
+
+
+def offline_reference_problems(copy: Path) -> list[str]:
+    """No page of the offline copy loads a stylesheet, script, image or frame from off the disk."""
+    problems = []
+    for page in sorted(copy.rglob("*.html")):
+        soup = _soup(page)
+        for el in soup.select("link[href], img[src], iframe[src], source[src]") + script_tags(soup):
+            if el.name == "link" and set(el.get("rel", [])) & {"canonical", "alternate"}:
+                continue  # addresses, not loaded
+            ref = el.get("href") or el.get("src")
+            if urlparse(ref).scheme not in ("", "data", "blob", "file"):
+                problems.append(f"{page.relative_to(copy).as_posix()}: <{el.name}> loads {ref} from off the disk")
+    return problems
+
+
+def offline_expected(expected: str, docs: Path = DOCS) -> str:
+    """A search expectation (`page/` or `page/#id`) at the offline copy's .html address."""
+    path, _, fragment = expected.partition("#")
+    if path == "" or (docs / path / "index.md").is_file():
+        path += "index.html"
+    elif path.endswith("/"):
+        path = path[:-1] + ".html"
+    return path + (f"#{fragment}" if fragment else "")
