@@ -12,9 +12,12 @@ export NO_MKDOCS_2_WARNING := 1
 serve: $(VENV)/.installed node_modules/.installed
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-# The deployable site in site/, built strictly: any warning is an error.
+# The deployable site in site/, built strictly: any warning is an error. Then its
+# take-away editions, from the same build: site/virtualization-docs.pdf and
+# site/virtualization-docs-offline.zip (tools/editions.py).
 site: $(VENV)/.installed node_modules/.installed
 	$(BIN)/mkdocs build --strict --clean
+	$(BIN)/python -m tools.editions site
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed
