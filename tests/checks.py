@@ -792,3 +792,26 @@ def offline_expected(expected: str, docs: Path = DOCS) -> str:
     elif path.endswith("/"):
         path = path[:-1] + ".html"
     return path + (f"#{fragment}" if fragment else "")
+
+
+def pdf_link_problems(pdf: Path, minimum: int) -> list[str]:
+    """At least `minimum` clickable internal links (the 目录 has one per chapter and
+    section), each landing on a named place."""
+    reader = pdf_reader(pdf)
+    name, places = display_name(pdf), set(reader.named_destinations)
+    internal, problems = 0, []
+    for number, page in enumerate(reader.pages, 1):
+        for annotation in page.get("/Annots") or []:
+            link = annotation.get_object()
+            action = link.get("/A")
+            action = action.get_object() if action is not None else {}
+            if link.get("/Subtype") != "/Link":
+                continue
+            destination = link.get("/Dest") or (action.get("/D") if action.get("/S") == "/GoTo" else None)
+            if destination is not None:
+                internal += 1
+                if isinstance(destination, str) and destination not in places:
+                    problems.append(f"{name}: page {number} links to {destination}, which is nowhere in the PDF")
+    if internal < minimum:
+        problems.append(f"{name}: {internal} clickable internal links, at least {minimum} expected")
+    return problems

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from checks import (built_pages, diagram_captions, display_name, mermaid_fences, pdf_diagram_problems, pdf_font_problems,
-                    pdf_outline, pdf_outline_problems, pdf_reader, pdf_text_problems, print_leak_problems,
-                    print_page_problems, site_headings)
+from checks import (built_pages, diagram_captions, display_name, mermaid_fences, pdf_diagram_problems,
+                    pdf_font_problems, pdf_link_problems, pdf_outline, pdf_outline_problems, pdf_reader,
+                    pdf_text_problems, print_leak_problems, print_page_problems, site_headings)
 from conftest import FIXTURES
 from tools.editions import PDF_NAME, PRINT_PAGE, fill_sizes, fix_text_layer, human_size, make_pdf, outline_depth
 
@@ -57,6 +57,10 @@ def test_every_h1_and_h2_has_a_bookmark(pdf, headings):
     assert outline_depth(pdf_reader(pdf).outline) >= 2
 
 
+def test_links_inside_the_pdf_are_clickable(pdf, headings):
+    assert pdf_link_problems(pdf, minimum=len(headings)) == []
+
+
 def test_a_pdf_missing_pages_is_reported_with_its_file(browser, tmp_path, headings):
     broken = print_fixture(browser, "one-chapter", tmp_path)
     name = display_name(broken)
@@ -66,6 +70,8 @@ def test_a_pdf_missing_pages_is_reported_with_its_file(browser, tmp_path, headin
     bookmarks = pdf_outline_problems(broken, headings)
     assert f"{name}: no bookmark for the <h2> 「性能与不足」 of types/paravirtualization/index.html" in bookmarks
     assert not any("「什么是虚拟化」" in p or "「虚拟化的定义」" in p for p in text + bookmarks)
+    assert pdf_link_problems(broken, minimum=len(headings)) == [
+        f"{name}: 0 clickable internal links, at least {len(headings)} expected"]
 
 
 def test_fonts_are_embedded_and_the_text_is_the_sites(pdf):
