@@ -12,10 +12,13 @@ export NO_MKDOCS_2_WARNING := 1
 serve: $(VENV)/.installed node_modules/.installed
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-# The deployable site in site/, built strictly: any warning is an error.
+# The deployable site in site/, built strictly: any warning is an error. Then its
+# take-away editions, from the same build: site/virtualization-docs.pdf and
+# site/virtualization-docs-offline.zip (tools/editions.py).
 # A failed build leaves no site/ that looks deployable.
 site: $(VENV)/.installed node_modules/.installed
 	$(BIN)/mkdocs build --strict --clean || { rm -rf site; exit 1; }
+	$(BIN)/python -m tools.editions site || { rm -rf site; exit 1; }
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed

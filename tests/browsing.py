@@ -7,6 +7,7 @@ page errors, failed and outside requests, and the state of each diagram.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -255,3 +256,35 @@ DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagr
     .map(el => parseFloat(getComputedStyle(el).fontSize));
   return Math.min(...sizes) * scale;
 })"""
+
+
+def record_from_disk(page, visit: Visit) -> None:
+    """record() for a copy opened from disk (file://): every request for anything
+    that is not on the disk (file:, data:, blob:) is refused and noted as outside.
+    Playwright's routing must not touch file:// requests, or they never finish."""
+    page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.url} ({r.failure})")
+            if r.url.startswith("file:") else None)
+    page.on("request", lambda r: visit.requests.append(r.url))
+
+    def refuse(route):
+        visit.outside_requests.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(?!file:|data:|blob:)"), refuse)
+
+
+def visit_from_disk(context, path, expected_diagrams: int = 0, material: bool = True) -> Visit:
+    """Open a page of a copy on disk from file:// as a reader does (waiting for
+    Material unless `material` is False) and record what it did."""
+    page = context.new_page()
+    result = Visit(path.as_uri())
+    record_from_disk(page, result)
+    if material:
+        open_page(page, result.url)
+    else:
+        page.goto(result.url, wait_until="load")
+    result.diagrams = diagram_state(page, expected_diagrams, timeout_ms=3000)
+    page.close()
+    return result

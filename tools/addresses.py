@@ -28,9 +28,16 @@ def md_url(md: Path, docs: Path = DOCS) -> str:
     return rel + "/"
 
 
+# The print page gathers every page into one for the PDF (hooks/editions.py);
+# it has its own checks (test_pdf_carries_the_whole_site.py), not a page's.
+PRINT_PAGES = ("print-page/index.html", "print-page.html")
+
+
 def built_pages(site_dir: Path) -> list[Path]:
-    """Every HTML page of a built site, Material's assets aside."""
-    return sorted(p for p in Path(site_dir).rglob("*.html") if "assets" not in p.parts)
+    """The site's ordinary pages: not Material's assets, not the print page."""
+    site_dir = Path(site_dir)
+    return sorted(p for p in site_dir.rglob("*.html")
+                  if "assets" not in p.parts and p.relative_to(site_dir).as_posix() not in PRINT_PAGES)
 
 
 class _SectionIds(HTMLParser):

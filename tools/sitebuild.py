@@ -34,15 +34,16 @@ def default_repo_url(project: Path = ROOT) -> str:
     return re.search(r'^repo_url: !ENV \[REPO_URL, "([^"]+)"\]', text, re.M).group(1)
 
 
-def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
+def build(project: Path, site_dir: Path, site_url: str | None, strict: bool = True,
           env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
     """Run `mkdocs build` for `project` into `site_dir`; never raises on failure.
 
-    `env` adds variables to the environment, or removes those given as None.
-    REPO_URL is mkdocs.yml's default unless set: a CI run (CI=true) requires it.
+    A `site_url` of None keeps mkdocs.yml's (the public address). `env` adds
+    variables to the environment, or removes those given as None. REPO_URL is
+    mkdocs.yml's default unless set: a CI run (CI=true) requires it.
     """
-    env = {"REPO_URL": default_repo_url(project), **os.environ,
-           "SITE_URL": site_url, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
+    env = {"REPO_URL": default_repo_url(project), **os.environ, "NO_MKDOCS_2_WARNING": "1",
+           **({"SITE_URL": site_url} if site_url else {}), **(env or {})}
     env = {name: value for name, value in env.items() if value is not None}
     cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "-d", str(site_dir)]
     if strict:

@@ -1,0 +1,152 @@
+"""The PDF edition carries the whole site, the way the print page shows it.
+
+tools/editions.py prints the print page (hooks/editions.py) in Chromium; here
+the PDF is built once per session and read back: every page's h1 and every
+sentence of the source article are in its text; every h1 and h2 has a
+bookmark; its fonts are embedded, one draws Chinese, and its text layer says
+用 and 户 rather than the radicals that share their glyphs; every diagram is
+there, drawn as vectors. The print page has its cover, 目录 and diagrams and
+runs no script of print-site's; ordinary pages carry none of its CSS or JS and
+do not link to it.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from checks import (built_pages, diagram_captions, display_name, mermaid_fences, pdf_diagram_problems,
+                    pdf_font_problems, pdf_link_problems, pdf_outline, pdf_outline_problems, pdf_reader,
+                    pdf_text_problems, print_leak_problems, print_page_problems, site_headings)
+from conftest import FIXTURES
+from tools.editions import PDF_NAME, PRINT_PAGE, fill_sizes, fix_text_layer, human_size, make_pdf, outline_depth
+
+EDITIONS = FIXTURES / "editions"
+
+
+@pytest.fixture(scope="session")
+def pdf(site, browser, tmp_path_factory) -> Path:
+    return make_pdf(site.dir, tmp_path_factory.mktemp("pdf") / PDF_NAME, browser=browser)
+
+
+@pytest.fixture(scope="session")
+def headings(site):
+    return site_headings(site.dir)
+
+
+def print_fixture(browser, name: str, out: Path) -> Path:
+    """tests/fixtures/editions/NAME.html printed as make_pdf prints."""
+    page = browser.new_page()
+    page.goto((EDITIONS / f"{name}.html").as_uri())
+    target = out / f"{name}.pdf"
+    page.pdf(path=str(target), format="A4", outline=True, tagged=True)
+    page.close()
+    return target
+
+
+def test_the_pdf_has_every_chapter_and_every_sentence(pdf, headings, figures):
+    reader = pdf_reader(pdf)
+    figures.append(f"PDF edition: {len(reader.pages)} pages, {pdf.stat().st_size:,} bytes "
+                   f"({human_size(pdf.stat().st_size)}), outline depth {outline_depth(reader.outline)}, "
+                   f"{len(pdf_outline(pdf))} bookmarks")
+    assert sum(1 for _, level, _ in headings if level == 1) >= 9
+    assert pdf_text_problems(pdf, headings) == []
+
+
+def test_every_h1_and_h2_has_a_bookmark(pdf, headings):
+    assert pdf_outline_problems(pdf, headings) == []
+    assert outline_depth(pdf_reader(pdf).outline) >= 2
+
+
+def test_links_inside_the_pdf_are_clickable(pdf, headings):
+    assert pdf_link_problems(pdf, minimum=len(headings)) == []
+
+
+def test_a_pdf_missing_pages_is_reported_with_its_file(browser, tmp_path, headings):
+    broken = print_fixture(browser, "one-chapter", tmp_path)
+    name = display_name(broken)
+    text = pdf_text_problems(broken, headings)
+    assert f"{name}: no chapter 「Hypervisor 是什么？」 (the h1 of hypervisor/index.html)" in text
+    assert any(p.startswith(f"{name}: sentence source/virtualization.md:") for p in text)
+    bookmarks = pdf_outline_problems(broken, headings)
+    assert f"{name}: no bookmark for the <h2> 「性能与不足」 of types/paravirtualization/index.html" in bookmarks
+    assert not any("「什么是虚拟化」" in p or "「虚拟化的定义」" in p for p in text + bookmarks)
+    assert pdf_link_problems(broken, minimum=len(headings)) == [
+        f"{name}: 0 clickable internal links, at least {len(headings)} expected"]
+
+
+def test_fonts_are_embedded_and_the_text_is_the_sites(pdf):
+    assert pdf_font_problems(pdf) == []
+
+
+def test_a_pdf_without_chinese_fonts_or_with_radicals_for_text_is_reported(browser, tmp_path):
+    latin = print_fixture(browser, "latin-only", tmp_path)
+    assert pdf_font_problems(latin) == [f"{display_name(latin)}: no embedded font draws Chinese text "
+                                        f"({len(pdf_reader(latin).pages[0]['/Resources']['/Font'])} fonts)"]
+    raw = print_fixture(browser, "chinese-text", tmp_path)  # as Chromium prints it
+    problems = pdf_font_problems(raw)
+    assert len(problems) == 1 and problems[0].startswith(f"{display_name(raw)}: the text of ")
+    assert "⽤" in problems[0] or "⼀" in problems[0]
+    assert fix_text_layer(raw) >= 1 and pdf_font_problems(raw) == []  # what make_pdf does next
+
+
+def test_diagrams_are_vector_graphics(pdf, site):
+    captions = diagram_captions(site.dir)
+    assert len(captions) == sum(len(f) for f in mermaid_fences(site.root / "docs").values())
+    assert pdf_diagram_problems(pdf, captions) == []
+
+
+def test_a_raster_diagram_is_reported_with_its_file_and_page(browser, tmp_path, site):
+    broken = print_fixture(browser, "raster-diagram", tmp_path)
+    problems = pdf_diagram_problems(broken, diagram_captions(site.dir))
+    assert (f"{display_name(broken)}: page 1 has 1 raster image(s) where the diagram "
+            "「全虚拟化与 Hypervisor 示意图」 should be vector graphics") in problems
+
+
+def test_the_print_page_has_cover_toc_and_every_diagram(site):
+    fences = sum(len(f) for f in mermaid_fences(site.root / "docs").values())
+    assert print_page_problems(site.dir / PRINT_PAGE, fences) == []
+
+
+def test_a_broken_print_page_is_reported_with_its_file():
+    page = EDITIONS / "print-page" / "index.html"
+    name = display_name(page)
+    assert print_page_problems(page, 1) == [
+        f"{name}: no cover with the build date and the source commit",
+        f"{name}: no 目录",
+        f"{name}: link #hypervisor-missing lands nowhere",
+        f"{name}: 0 of 1 diagrams are inline SVG",
+        f"{name}: 1 diagram(s) left as Mermaid source",
+        f"{name}: figure caption 「图：全虚拟化与 Hypervisor 示意图」 has no 图 N： label",
+        f"{name}: runs print-site's script, which needs DOMContentLoaded, before Material has started",
+    ]
+
+
+def test_the_print_page_stays_off_ordinary_pages_search_and_sitemap(site):
+    assert print_leak_problems(site.dir) == []
+    assert [p.name for p in built_pages(site.dir) if "print-page" in p.read_text(encoding="utf-8")] == []
+    for listing in ("sitemap.xml", "search/search_index.json"):
+        assert "print-page" not in (site.dir / listing).read_text(encoding="utf-8"), listing
+    assert not (site.dir / "js" / "print-site.js").exists()
+
+
+def test_print_css_or_script_on_an_ordinary_page_is_reported():
+    assert print_leak_problems(EDITIONS / "leaky-site") == [
+        "hypervisor/index.html: carries the print page's script",
+        "hypervisor/index.html: carries the print page's stylesheets",
+    ]
+
+
+def test_the_home_page_gets_the_sizes_of_both_files(tmp_path):
+    from hooks.editions import editions_html
+
+    class Page:
+        url = ""
+
+    class Config:
+        site_url = "https://example.github.io/virtualization-docs/"
+        plugins: dict = {}
+
+    (tmp_path / "index.html").write_text(editions_html(Config, Page), encoding="utf-8")
+    assert fill_sizes(tmp_path, {"pdf": 1_397_099, "zip": 612_000}) == [tmp_path / "index.html"]
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'href="virtualization-docs.pdf"' in html and "（1.3 MB）" in html and "（597 KB）" in html
