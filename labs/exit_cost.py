@@ -76,8 +76,11 @@ def main() -> None:
     print(f"out   - nop: {(per['out'] - per['nop']) * 1e6:7.3f} µs per exit to this program and back")
     print(f"cpuid - nop: {(per['cpuid'] - per['nop']) * 1e6:7.3f} µs per exit handled in the kernel")
     if "kvm_pvm" in kind:
-        print("PVM host: these times include the kernel emulating every guest instruction;"
-              " they are not what VT-x or AMD-V costs")
+        print("host kind: PVM, software only; these times include the kernel emulating the guest's"
+              " instructions, and they are not what VT-x or AMD-V costs")
+    else:
+        print("host kind: hardware-assisted (VT-x or AMD-V); an exit here is a hardware VM exit"
+              " plus the work of KVM and of this program")
     # --8<-- [end:report]
 
 

@@ -106,8 +106,8 @@ def output_problems(expected_file: Path, actual: str) -> list[str]:
     problems = []
     for number, (want, got) in enumerate(zip(expected, lines), 1):
         if sample:
-            if want.startswith("host: ") and got.startswith("host: "):
-                continue
+            if want.startswith("host") and got.startswith("host"):
+                continue                       # names this machine's KVM: differs elsewhere
             pattern = re.escape(NUMBER.sub("\0", want)).replace("\0", r"-?\d+(?:\.\d+)?")
             pattern = re.sub(r"(\\ )+", r"\\s+", pattern)
             if not re.fullmatch(pattern, got):
