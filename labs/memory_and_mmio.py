@@ -11,6 +11,8 @@ guest-physical (KVM_TRANSLATE, and the same walk in Python) and guest-physical -
 Run it with `python3 labs/memory_and_mmio.py`. docs/labs/memory-and-mmio.md explains it.
 """
 
+from __future__ import annotations
+
 import struct
 import sys
 
