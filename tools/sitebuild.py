@@ -24,7 +24,8 @@ def display_name(path: Path) -> str:
 
 
 # What a build reads from the project; a test copy needs nothing else.
-PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools")
+PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools",
+                 "labs")  # the lab pages include labs/*.py and labs/output/ as text
 
 
 def build(project: Path, site_dir: Path, site_url: str, strict: bool = True,
