@@ -231,3 +231,28 @@ def header_problems(probe_dir: Path, vmm=None, label: str = "labs/vmm.py") -> li
         if expected.get(name) != int(value):
             problems.append(f"{label}: {name} is {expected.get(name)}, the kernel headers say {value}")
     return problems
+
+
+# ---------------------------------------------------------------- exercises
+
+EXERCISES = "## 习题 {#exercises}"
+
+
+def exercise_problems(page: Path) -> list[str]:
+    """A lab page ends with 习题: 3-5 numbered exercises, each with a collapsed ??? note "答案"
+    that says where the reader can check it (检查方法)."""
+    rel = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
+    text = page.read_text(encoding="utf-8")
+    if EXERCISES not in text:
+        return [f"{rel}: no `{EXERCISES}` section"]
+    tail = text.split(EXERCISES, 1)[1]
+    if re.search(r"^## ", tail, re.M):
+        return [f"{rel}: `{EXERCISES}` must be the last section"]
+    items = re.split(r"^\d+\. ", tail, flags=re.M)[1:]
+    problems = [] if 3 <= len(items) <= 5 else [f"{rel}: {len(items)} exercises, 3 to 5 expected"]
+    for number, item in enumerate(items, 1):
+        if '??? note "答案"' not in item:
+            problems.append(f"{rel}: exercise {number} has no collapsed ??? note \"答案\"")
+        elif "检查方法" not in item.split('??? note "答案"', 1)[1]:
+            problems.append(f"{rel}: the answer to exercise {number} does not say where to check it (检查方法)")
+    return problems

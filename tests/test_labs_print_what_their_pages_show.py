@@ -89,3 +89,23 @@ def test_a_sample_still_has_to_have_the_shape_of_the_output():
     printed = (OUTPUTS / "exit_cost.sample.txt").read_text().replace("per exit handled", "per exit taken")
     problems = output_problems(OUTPUTS / "exit_cost.sample.txt", printed)
     assert problems and "per exit taken" in problems[0], problems
+
+
+@pytest.mark.parametrize("page", sorted(p for p in LAB_PAGES.glob("*.md") if p.name != "index.md"),
+                         ids=lambda p: p.name)
+def test_every_lab_ends_with_exercises_and_checkable_answers(page):
+    from labchecks import exercise_problems
+    problems = exercise_problems(page)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_lab_without_exercises_is_caught():
+    from labchecks import exercise_problems
+    assert exercise_problems(FIXTURES / "page-with-pasted-output.md") == [
+        "tests/fixtures/labs/page-with-pasted-output.md: no `## 习题 {#exercises}` section"]
+
+
+def test_every_answer_program_is_shown_on_a_page():
+    pages = "".join(p.read_text(encoding="utf-8") for p in LAB_PAGES.glob("*.md"))
+    missing = [p.name for p in PROGRAMS if f"labs/{p.name}" not in pages]
+    assert not missing, f"lab programs no page includes: {missing}"
