@@ -11,7 +11,8 @@ the exit that stopped the guest and how many exits of each reason it saw.
 
 Exit status: 0 the guest halted (HLT); 1 the guest failed (triple fault, internal error, failed
 entry, an access nothing handles, the time limit); 2 it could not start (no /dev/kvm, no
-permission, bad arguments, a guest file that is missing, empty or larger than guest memory).
+permission, bad arguments, a guest file that is missing, empty or larger than guest memory);
+130 interrupted with Ctrl-C.
 
 Sources for every number and layout below (checked against the installed headers by
 tests/test_labs_vmm_matches_kernel_headers.py):
@@ -174,6 +175,11 @@ class GuestFailed(Exception):
     """The guest stopped in a way nobody asked for. Exit status 1."""
 
 
+class _Deadline(Exception):
+    """Raised by the SIGALRM handler: the wall-clock limit has passed (not an OSError, so that
+    it is never mistaken for a failed ioctl)."""
+
+
 NO_KVM_HELP = """\
 错误：无法打开 {path}（{why}）。
 Error: cannot open {path} ({why}).
@@ -327,14 +333,18 @@ class VM:
         on_mmio(address, is_write, size, data) return the bytes an IN or a read gets,
         True for a handled write, or None when nothing is there (an error)."""
         def deadline(signum, frame):
-            raise TimeoutError
+            raise _Deadline
         previous = signal.signal(signal.SIGALRM, deadline)
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             while True:
                 # A signal makes KVM_RUN return EINTR; the handler raises, so Python does
                 # not retry it (api.rst, KVM_RUN and KVM_EXIT_INTR).
-                fcntl.ioctl(self.vcpu_fd, KVM_RUN, 0)
+                try:
+                    fcntl.ioctl(self.vcpu_fd, KVM_RUN, 0)
+                except OSError as error:
+                    raise GuestFailed(f"KVM_RUN failed: {error.strerror} (errno {error.errno}); "
+                                      f"at {self.where()}\n" + self.dump_registers()) from None
                 reason = self.run.exit_reason
                 self.exits[reason] += 1
                 if reason == EXIT["HLT"]:
@@ -345,7 +355,7 @@ class VM:
                     self._mmio(on_mmio)
                 elif reason != EXIT["INTR"]:
                     raise GuestFailed(self.describe_failure(reason))
-        except TimeoutError:
+        except _Deadline:
             raise GuestFailed(f"time limit of {timeout:g} s reached: the guest never halted; "
                               f"stopped at {self.where()}\n" + self.dump_registers()) from None
         finally:
@@ -443,6 +453,13 @@ def run_lab(main) -> None:
     except GuestFailed as error:
         print(f"guest failed: {error}", file=sys.stderr)
         sys.exit(1)
+    except OSError as error:
+        print(f"错误：KVM 调用失败（{error.strerror}）。\nError: a KVM call failed: {error.strerror} "
+              f"(errno {error.errno}).", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        sys.exit(130)
 
 
 # --8<-- [start:cli]
@@ -454,12 +471,13 @@ def main(argv=None) -> int:
                                      description="Run a flat guest binary in real mode on KVM.")
     parser.add_argument("guest", help="flat binary, loaded at 0 and started at its first byte")
     parser.add_argument("--mem-mib", type=int, default=1, metavar="N",
-                        help="guest memory in MiB (1 to 4096, default 1)")
+                        help="guest memory in MiB (1 to 3072, default 1)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="wall-clock limit in seconds (default 10)")
     args = parser.parse_args(argv)
-    if not 1 <= args.mem_mib <= 4096:
-        parser.error("--mem-mib must be between 1 and 4096")
+    # Guest memory stays below 3 GiB, clear of the TSS pages at 0xfffbd000 (KVM_SET_TSS_ADDR).
+    if not 1 <= args.mem_mib <= 3072:
+        parser.error("--mem-mib must be between 1 and 3072")
     if not 0 < args.timeout <= 86400:
         parser.error("--timeout must be a positive number of seconds")
     mem_size = args.mem_mib << 20
@@ -493,17 +511,24 @@ def main(argv=None) -> int:
 
     try:
         vm = VM(mem_size)
+        vm.load(code)
+        vm.real_mode()
     except CannotStart as error:
         print(error, file=sys.stderr)
         return 2
-    vm.load(code)
-    vm.real_mode()
+    except OSError as error:
+        print(f"错误：无法创建虚拟机（{error.strerror}）。\nError: cannot create the virtual machine: "
+              f"{error.strerror} (errno {error.errno}).", file=sys.stderr)
+        return 2
     try:
         vm.run_until_halt(on_io=on_io, timeout=args.timeout)
     except GuestFailed as error:
         sys.stdout.flush()
         print(f"\nguest failed: {error}\nexits: {vm.exit_counts()}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted (Ctrl-C) at {vm.where()}\nexits: {vm.exit_counts()}", file=sys.stderr)
+        return 130
     sys.stdout.flush()
     print(f"\nguest halted: KVM_EXIT_HLT at {vm.where()}\nexits: {vm.exit_counts()}",
           file=sys.stderr)
