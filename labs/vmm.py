@@ -377,6 +377,7 @@ class VM:
             if not is_out:
                 self.run_page[offset:offset + io.size] = bytes(answer)[:io.size]
 
+    # --8<-- [start:mmio]
     def _mmio(self, on_mmio) -> None:
         mmio = self.run.mmio
         data = bytes(mmio.data[:mmio.len])
@@ -390,6 +391,7 @@ class VM:
                 + f"; at {self.where()}\n" + self.dump_registers())
         if not mmio.is_write:
             mmio.data[:mmio.len] = list(bytes(answer)[:mmio.len])
+    # --8<-- [end:mmio]
     # --8<-- [end:run]
 
     def describe_failure(self, reason: int) -> str:
