@@ -25,7 +25,8 @@ def display_name(path: Path) -> str:
 
 
 # What a build reads from the project; a test copy needs nothing else.
-PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools", "published-urls.txt")
+PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "hooks", "search", "includes", "tools", "published-urls.txt",
+                 "labs")  # the lab pages include labs/*.py and labs/output/ as text
 
 
 def default_repo_url(project: Path = ROOT) -> str:
