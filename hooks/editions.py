@@ -196,9 +196,16 @@ def table_of_contents(content: str) -> str:
             f'id="print-toc-title">目录</h2>\n<ul>{body}</ul>\n</nav>\n')
 
 
+# What paper does not need: a diagram's phone layout (print shows the wide one)
+# and its 查看大图 link (hooks/diagram_variants.py).
+_PHONE_LAYOUT = re.compile(r'<svg\b[^>]*\bclass="diagram-phone\b.*?</svg>', re.S)
+_ZOOM_LINK = re.compile(r'<p class="diagram-zoom">.*?</p>', re.S)
+
+
 def finish_print_page(page_html: str) -> str:
     """The print page as the plugin wrote it, finished without any script."""
     page_html = _INJECTED.sub("\n", page_html, count=1)
+    page_html = _ZOOM_LINK.sub("", _PHONE_LAYOUT.sub("", page_html))
     head, sep, body = page_html.partition("</head>")
     style = PRINT_CSS.read_text(encoding="utf-8")
     head += f'<meta name="robots" content="noindex">\n<style>\n{style}</style>\n'

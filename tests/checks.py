@@ -162,21 +162,28 @@ def gzipped_size(data: bytes) -> int:
     return len(gzip.compress(data, 6))
 
 
-# What a server can send before the first acknowledgement on a new connection:
-# TCP's initial window of 10 segments of about 1,460 bytes, less the headers.
+# What a server can send in the first two round trips of a new connection:
+# TCP's initial window of 10 segments of about 1,460 bytes, then 20 more after
+# the first acknowledgement (slow start), less the headers. The site's pages
+# used to fit the first round trip (14,000 bytes); since the 深入 chapters, the
+# labs, the editor's notes with their sources and the phone layouts of the
+# diagrams, most pages need the second one, which costs one round trip
+# (150 ms on Lighthouse's phone network) before the first paint. `make bench`
+# shows what that costs in the Lighthouse scores.
 FIRST_ROUND_TRIP_BYTES = 14_000
+TWO_ROUND_TRIPS_BYTES = 42_000
 
 
-def first_round_trip_problems(site_dir: Path, limit: int = FIRST_ROUND_TRIP_BYTES) -> list[str]:
-    """Every page's HTML, gzipped, arrives in the first round trip of a new
-    connection; one byte more costs a whole round trip (150 ms on Lighthouse's
-    phone network) before the first paint."""
+def round_trip_problems(site_dir: Path, limit: int = TWO_ROUND_TRIPS_BYTES) -> list[str]:
+    """Every page's HTML, gzipped, arrives within two round trips of a new
+    connection; one byte more costs another round trip before the first paint."""
     problems = []
     for page in built_pages(site_dir):
         size = gzipped_size(page.read_bytes())
         if size > limit:
             problems.append(f"{page.relative_to(site_dir).as_posix()}: HTML is {size:,} bytes gzipped, "
-                            f"over the {limit:,} that arrive in the first round trip")
+                            f"over the {limit:,} that arrive in "
+                            f"{'the first round trip' if limit <= FIRST_ROUND_TRIP_BYTES else 'two round trips'}")
     return problems
 
 

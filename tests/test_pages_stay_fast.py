@@ -10,8 +10,8 @@ from urllib.parse import urljoin, urlparse
 from bs4 import BeautifulSoup
 
 from browsing import visit_alone
-from checks import (FIRST_ROUND_TRIP_BYTES, blocking_script_problems, built_pages, early_script_problems,
-                    first_round_trip_problems, gzipped_size, mermaid_fences, script_tags)
+from checks import (FIRST_ROUND_TRIP_BYTES, TWO_ROUND_TRIPS_BYTES, blocking_script_problems, built_pages,
+                    early_script_problems, round_trip_problems, gzipped_size, mermaid_fences, script_tags)
 
 BUDGET_KB = 120          # HTML + CSS + JS of one page, gzipped
 INDEX_BUDGET_KB = 40     # the search index, gzipped
@@ -75,38 +75,48 @@ def test_every_page_stays_within_its_byte_budget(site, figures):
     assert over == {}
 
 
-def test_every_page_arrives_in_the_first_round_trip(site, figures):
+def test_every_page_arrives_within_two_round_trips(site, figures):
     sizes = {p.relative_to(site.dir).as_posix(): gzipped_size(p.read_bytes()) for p in built_pages(site.dir)}
     largest = max(sizes, key=sizes.get)
-    figures.append(f"HTML gzipped: largest {sizes[largest]:,} bytes ({largest}), "
-                   f"{FIRST_ROUND_TRIP_BYTES:,} arrive in the first round trip")
-    assert first_round_trip_problems(site.dir) == []
+    first = sum(1 for size in sizes.values() if size <= FIRST_ROUND_TRIP_BYTES)
+    figures.append(f"HTML gzipped: largest {sizes[largest]:,} bytes ({largest}); {first} of {len(sizes)} pages fit "
+                   f"the first round trip ({FIRST_ROUND_TRIP_BYTES:,}), all must fit two ({TWO_ROUND_TRIPS_BYTES:,})")
+    assert round_trip_problems(site.dir) == []
 
 
-def test_a_page_too_big_for_the_first_round_trip_is_reported_with_its_file(broken_site):
+def test_a_page_too_big_for_its_round_trips_is_reported_with_its_file(broken_site):
     # The same check with a smaller allowance: the fixture page with a diagram
     # (about 11 KB gzipped) is over it, the plain ones (about 7 KB) are not.
-    reported = {p.split(":")[0] for p in first_round_trip_problems(broken_site.dir, limit=10_000)}
+    reported = {p.split(":")[0] for p in round_trip_problems(broken_site.dir, limit=10_000)}
     assert "wide-diagram/index.html" in reported and "throws/index.html" not in reported
 
 
-SITE_BUDGET_MB = 1.5     # all of site/ without a diagram left for the browser; not the PDF or offline zip
+SITE_BUDGET_MB = 1.5     # all of site/, as served (text gzipped), without a diagram left for the browser; not the PDF or offline zip
+TEXT_SUFFIXES = (".html", ".json", ".js", ".mjs", ".css", ".svg", ".xml", ".txt")
+
+
+def transfer_size(path) -> int:
+    """What serving the file moves: text gzipped (as GitHub Pages and tools/server.py serve it), the rest as is."""
+    data = path.read_bytes()
+    return gzipped_size(data) if path.suffix in TEXT_SUFFIXES else len(data)
 
 
 def site_size_problems(site_dir, limit_mb: float = SITE_BUDGET_MB) -> list[str]:
     """The published site stays small: no Mermaid browser build, source maps or unused search languages."""
     files = [p for p in site_dir.rglob("*") if p.is_file() and p.suffix not in (".pdf", ".zip")]
-    total = sum(p.stat().st_size for p in files)
+    total = sum(transfer_size(p) for p in files)
     if total <= limit_mb * 1_000_000:
         return []
-    largest = sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:3]
-    return [f"{site_dir.name}: {total / 1e6:.2f} MB, over {limit_mb} MB (largest: "
-            + ", ".join(f"{p.relative_to(site_dir).as_posix()} {p.stat().st_size / 1e3:.0f} KB" for p in largest) + ")"]
+    largest = sorted(files, key=transfer_size, reverse=True)[:3]
+    return [f"{site_dir.name}: {total / 1e6:.2f} MB served, over {limit_mb} MB (largest: "
+            + ", ".join(f"{p.relative_to(site_dir).as_posix()} {transfer_size(p) / 1e3:.0f} KB" for p in largest) + ")"]
 
 
 def test_the_published_site_stays_small(site, figures):
-    total = sum(p.stat().st_size for p in site.dir.rglob("*") if p.is_file() and p.suffix not in (".pdf", ".zip"))
-    figures.append(f"site/: {total / 1e6:.2f} MB without PDF and offline zip (budget {SITE_BUDGET_MB} MB)")
+    files = [p for p in site.dir.rglob("*") if p.is_file() and p.suffix not in (".pdf", ".zip")]
+    raw, served = sum(p.stat().st_size for p in files), sum(transfer_size(p) for p in files)
+    figures.append(f"site/: {served / 1e6:.2f} MB served ({raw / 1e6:.2f} MB on disk) without PDF and offline zip "
+                   f"(budget {SITE_BUDGET_MB} MB served)")
     assert site_size_problems(site.dir) == []
     assert not (site.dir / "javascripts" / "vendor").exists() and not (site.dir / "partials").exists()
 
