@@ -685,6 +685,7 @@ def deep_chapter_problems(md: Path, minimum: int = 1500) -> list[str]:
     answers = sum(1 for line in exercises.splitlines() if _EXERCISE_ANSWER.match(line))
     if not 3 <= answers <= 5:
         problems.append(f"{name}: {answers} exercises with a collapsed answer (??? note \"答案\"), 3 to 5 expected")
+    return problems
 
 
 # ---------------------------------------------------------------- editions (PDF and offline copy)
