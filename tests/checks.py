@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup
 
 from tools.addresses import (PUBLISHED, address_problems, built_pages, current_addresses,  # noqa: F401
                             md_url, published_addresses)
+from tools.editions import OFFLINE_NAME, PDF_NAME
 from tools.sitebuild import display_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,6 +276,8 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
             local = site_dir / unquote(urlparse(path).path[len(origin.path):])
             if path.endswith("/") or local.is_dir():
                 local = local / "index.html"
+            if not local.is_file() and local.parent == site_dir and local.name in (PDF_NAME, OFFLINE_NAME):
+                continue  # the PDF and the offline zip: tools/editions.py writes them after mkdocs (make site)
             if not local.is_file():
                 problems.append(f"{rel}: dead link {ref!r} (no {local.relative_to(site_dir).as_posix()})")
             elif fragment and local.suffix == ".html" and unquote(fragment) not in anchors(local):
@@ -689,6 +692,7 @@ def deep_chapter_problems(md: Path, minimum: int = 1500) -> list[str]:
     answers = sum(1 for line in exercises.splitlines() if _EXERCISE_ANSWER.match(line))
     if not 3 <= answers <= 5:
         problems.append(f"{name}: {answers} exercises with a collapsed answer (??? note \"答案\"), 3 to 5 expected")
+    return problems
 
 
 # ---------------------------------------------------------------- editions (PDF and offline copy)
