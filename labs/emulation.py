@@ -1,7 +1,7 @@
 """Lab 3, 模拟与虚拟化: the same guest bytes, run three ways.
 
   1. interpreted, one instruction at a time, by the small Python interpreter below;
-  2. translated into host code by Unicorn, which is QEMU's TCG (optional: pip install unicorn==2.1.4);
+  2. translated into host code by Unicorn, a library built on a fork of QEMU's TCG (optional: pip install unicorn==2.1.4);
   3. handed to KVM.
 
 Run it with `python3 labs/emulation.py [N]` (N loop iterations, default 50000, at most 65535).
@@ -86,10 +86,12 @@ def main() -> None:
     print(f"host: {vmm.host_kind()}")
     print(f"guest: {len(code)} bytes, {n} iterations of nop; dec si; jne "
           f"({3 * n + 2} instructions); best of 3; times are samples of this machine")
-    start = time.perf_counter()
-    si, count = interpret(code)
-    python_time = time.perf_counter() - start
-    assert si == 0 and count == 3 * n + 2
+    python_time = float("inf")
+    for _ in range(3):                                   # best of 3, like the other two engines
+        start = time.perf_counter()
+        si, count = interpret(code)
+        python_time = min(python_time, time.perf_counter() - start)
+        assert si == 0 and count == 3 * n + 2
     print(f"  interpreter (Python)      {python_time * 1e3:9.2f} ms  "
           f"{python_time / n * 1e6:8.3f} µs per iteration")
     times = {}
