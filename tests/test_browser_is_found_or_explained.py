@@ -2,6 +2,7 @@
 own browser, and without one they fail saying how to install it: never skip."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -26,4 +27,4 @@ def test_no_chromium_fails_with_install_instructions():
     assert result.returncode == 1, result.stdout[-2000:]
     assert "No Chromium found for the browser tests" in result.stdout
     assert "apt-get install chromium fonts-noto-cjk" in result.stdout
-    assert "skipped" not in result.stdout
+    assert not re.search(r"\b[1-9]\d* skipped", result.stdout)  # the labs gate prints "0 skipped"
