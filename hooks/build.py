@@ -245,11 +245,17 @@ def duplicate_id_problems(content: str, name: str) -> list[str]:
     return problems
 
 
+# Code blocks (the labs' program listings and outputs) stay out of the search
+# index: readers search for words the prose explains, and listings would make
+# the index, which every first search downloads, twice as large.
+_CODE_BLOCK = re.compile(r'<div class="(language-\w+ )?highlight">|<pre>(?=<code)')
+
+
 def on_page_content(content: str, page, config, files) -> str:
     if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
         for problem in duplicate_id_problems(content, page.file.src_uri):
             log.error(problem)
-    return content
+    return _CODE_BLOCK.sub(lambda m: m.group(0)[:-1] + " data-search-exclude>", content)
 
 
 # ---------------------------------------------------------------- what is published
