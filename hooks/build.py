@@ -300,6 +300,9 @@ def on_files(files, config):
 def on_post_build(config) -> None:
     """A published address that no longer resolves fails the build, not only the tests."""
     listed = Path(config.config_file_path).parent / "published-urls.txt"
+    offline = config.plugins.get("material/offline") or config.plugins.get("offline")
+    if offline is not None and offline.config.enabled:
+        return  # the offline copy's addresses are files (page.html), not the published ones
     if listed.is_file():
         for problem in vanished_address_problems(Path(config.site_dir), listed, _display(listed)):
             log.error(problem)
