@@ -31,7 +31,7 @@ from mkdocs.utils.meta import YAML_RE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.addresses import vanished_address_problems  # noqa: E402
+from tools.addresses import display_path, vanished_address_problems  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.build")
 
@@ -96,7 +96,7 @@ def abbreviation_problems(path: Path = ABBREVIATIONS) -> list[str]:
     """An abbreviation defined twice: Markdown would silently keep the last one."""
     first: dict[str, int] = {}
     problems = []
-    name = _display(path)
+    name = display_path(path)
     for number, abbr, _ in _abbreviation_lines(path):
         if abbr in first:
             problems.append(f"{name}:{number}: *[{abbr}] is defined twice (first at line {first[abbr]}); "
@@ -127,14 +127,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 # ---------------------------------------------------------------- loud failures
 
-def _display(path: Path) -> str:
-    path = Path(path).resolve()
-    for root in (ROOT, Path.cwd()):
-        if path.is_relative_to(root):
-            return path.relative_to(root).as_posix()
-    return str(path)
-
-
 def duplicate_key_problems(path: Path) -> list[str]:
     """A key given twice in one mapping of a YAML file: YAML keeps the last
     one without a word (a second `theme:` drops custom_dir)."""
@@ -151,7 +143,7 @@ def duplicate_key_problems(path: Path) -> list[str]:
                 if isinstance(key, yaml.ScalarNode):
                     line = key.start_mark.line + 1
                     if key.value in first:
-                        problems.append(f"{_display(path)}:{line}: key `{key.value}` is given twice (first at "
+                        problems.append(f"{display_path(path)}:{line}: key `{key.value}` is given twice (first at "
                                         f"line {first[key.value]}); YAML would silently keep only this one")
                     first.setdefault(key.value, line)
                 stack.append(value)
@@ -178,7 +170,7 @@ def encoding_problems(path: Path, base: Path) -> list[str]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return [f"{_display(path)}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); "
+        return [f"{display_path(path)}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); "
                 "save the file as UTF-8"]
     return []
 
@@ -304,7 +296,7 @@ def on_post_build(config) -> None:
     if offline is not None and offline.config.enabled:
         return  # the offline copy's addresses are files (page.html), not the published ones
     if listed.is_file():
-        for problem in vanished_address_problems(Path(config.site_dir), listed, _display(listed)):
+        for problem in vanished_address_problems(Path(config.site_dir), listed, display_path(listed)):
             log.error(problem)
 
 

@@ -83,7 +83,7 @@ def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
             if line.strip() and not line.startswith("#")]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     path = Path(path).resolve()
     for root in (ROOT, Path.cwd()):
         if path.is_relative_to(root):
@@ -93,7 +93,7 @@ def _display(path: Path) -> str:
 
 def vanished_address_problems(site_dir: Path, listed: Path = PUBLISHED, name: str | None = None) -> list[str]:
     """Every listed address still resolves, directly or through a redirect."""
-    name = name or _display(listed)
+    name = name or display_path(listed)
     live = set(current_addresses(site_dir))
     problems = []
     for number, address in published_addresses(listed):
@@ -113,7 +113,7 @@ def vanished_address_problems(site_dir: Path, listed: Path = PUBLISHED, name: st
 
 def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
     """Every published address still resolves; every address the site publishes is listed."""
-    name = _display(listed)
+    name = display_path(listed)
     problems = vanished_address_problems(site_dir, listed, name)
     listed_now = {address for _, address in published_addresses(listed)}
     for address in sorted(set(current_addresses(site_dir)) - listed_now):
