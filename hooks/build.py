@@ -308,13 +308,18 @@ def on_post_build(config) -> None:
 # landmarks with the same empty name (axe: landmark-unique, on phones). The
 # toggle is named after its section, which also names the landmark.
 _SECTION_TOGGLE = re.compile(
-    r'(<div class="md-nav__link md-nav__container">\s*<a [^>]*>\s*<span class="md-ellipsis">\s*'
-    r'(?P<title>[^<]*?)\s*</span>\s*</a>\s*<label )(?![^>]*aria-label)')
+    r'<div class="md-nav__link md-nav__container">\s*<a [^>]*>\s*<span class="md-ellipsis">\s*'
+    r'(?P<title>[^<]*?)\s*</span>\s*</a>\s*<label [^>]*\bid="(?P<id>[^"]+)"')
 
 
 def on_post_page(output: str, page, config) -> str:
+    """Name each such section's <nav> after its title (aria-label on the nav,
+    not on the <label>, where ARIA does not allow one)."""
     import html
-    return _SECTION_TOGGLE.sub(lambda m: f'{m.group(1)}aria-label="{html.escape(m.group("title").strip())}" ', output)
+    for match in _SECTION_TOGGLE.finditer(output):
+        title = html.escape(match.group("title").strip())
+        output = output.replace(f'aria-labelledby="{match.group("id")}"', f'aria-label="{title}"')
+    return output
 
 
 def on_post_template(output: str, template_name: str, config) -> str:
