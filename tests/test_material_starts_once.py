@@ -60,7 +60,17 @@ def _before_the_start(browser, url: str, **context):
     ctx = reader_context(browser, **context)
     page = ctx.new_page()
     held = []
-    page.route(re.compile(r".*/assets/javascripts/bundle\.[0-9a-f]+\.min\.js$"), lambda route: held.append(route), times=1)
+    released = []
+
+    def hold(route):
+        # The loader asks for the bundle only after first paint, so the request
+        # can arrive after release(): then it goes on at once.
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r".*/assets/javascripts/bundle\.[0-9a-f]+\.min\.js$"), hold, times=1)
     page.goto(url, wait_until="commit")
     # First paint, and the end of <body> parsed (on a loaded machine a check
     # can run between the two); Material's bundle is still held back.
@@ -68,6 +78,7 @@ def _before_the_start(browser, url: str, **context):
     assert page.evaluate("!window.document$"), "Material had started before the test could act"
 
     def release():
+        released.append(True)
         for route in held:
             route.continue_()
         page.wait_for_function("window.document$ && !document.documentElement.classList.contains('md-starting')")
