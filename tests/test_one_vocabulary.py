@@ -57,3 +57,12 @@ def test_the_site_description_is_checked_and_a_nav_title_that_is_an_article_head
     assert problems == [
         "tests/fixtures/vocabulary/mkdocs.yml:2: “硬件虚拟化” is a variant of “硬件辅助虚拟化”: "
         "write “硬件辅助虚拟化” (includes/terms.yml, glossary #hardware-assisted-virtualization)"]
+
+
+def test_a_variant_that_contains_a_preferred_term_is_still_reported():
+    # 陷入再模拟 contains the preferred term 陷入; 主机内核 inside 宿主机内核 stays allowed.
+    page = FIXTURES / "vocabulary" / "variant-holds-a-term.md"
+    problems = variant_problems([page], glossary=FIXTURES / "vocabulary" / "glossary.md")
+    assert problems == [
+        "tests/fixtures/vocabulary/variant-holds-a-term.md:3: “陷入再模拟” is a variant of “陷入并模拟”: "
+        "write “陷入并模拟” (includes/terms.yml, glossary #trap)"]

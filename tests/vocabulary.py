@@ -168,8 +168,12 @@ def variant_problems(files: list[Path] | None = None, terms: list[Term] | None =
                     if first <= number <= last:
                         continue
                 for match in pattern.finditer(own):
-                    if any(s < match.end() and match.start() < e for s, e in allowed):
-                        continue  # 主机内核 inside 宿主机内核
+                    # 主机内核 inside 宿主机内核 is allowed: the preferred term runs
+                    # past the variant. A preferred term wholly inside the variant
+                    # (陷入 inside 陷入再模拟) does not excuse it.
+                    if any(s < match.end() and match.start() < e
+                           and not (match.start() <= s and e <= match.end()) for s, e in allowed):
+                        continue
                     problems.append(f"{name}:{number}: “{variant}” is a variant of “{term.term}”: "
                                     f"write “{term.term}” (includes/terms.yml, glossary #{term.glossary})")
     return problems
