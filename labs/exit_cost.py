@@ -33,7 +33,7 @@ def guest(body: tuple[str, str], n: int) -> vmm.Listing:
 
 BODIES = {
     "out": ("e6 10", "out 0x10, al"),   # every iteration: KVM_EXIT_IO, back to this program
-    "cpuid": ("0f a2", "cpuid"),        # every iteration: an exit the kernel handles itself
+    "cpuid": ("0f a2", "cpuid"),        # every iteration: handled in the kernel, not here
     "nop": ("90", "nop"),               # no exit at all
 }
 # --8<-- [end:guests]
@@ -74,10 +74,10 @@ def main() -> None:
         print(f"  {name:5}  exits to user space {exits:6}  total {best * 1e3:8.2f} ms"
               f"  per iteration {per[name] * 1e6:7.3f} µs")
     print(f"out   - nop: {(per['out'] - per['nop']) * 1e6:7.3f} µs per exit to this program and back")
-    print(f"cpuid - nop: {(per['cpuid'] - per['nop']) * 1e6:7.3f} µs per exit handled in the kernel")
+    print(f"cpuid - nop: {(per['cpuid'] - per['nop']) * 1e6:7.3f} µs per CPUID handled in the kernel")
     if "kvm_pvm" in kind:
-        print("host kind: PVM, software only; these times include the kernel emulating the guest's"
-              " instructions, and they are not what VT-x or AMD-V costs")
+        print("host kind: PVM, software only; the kernel emulates every instruction of these guests,"
+              " CPUID included, so no line here is a hardware VM exit or what VT-x or AMD-V costs")
     else:
         print("host kind: hardware-assisted (VT-x or AMD-V); an exit here is a hardware VM exit"
               " plus the work of KVM and of this program")

@@ -137,7 +137,9 @@ KVM_CAP_SET_TSS_ADDR = 4
 KVM_EXIT_IO_IN, KVM_EXIT_IO_OUT = 0, 1
 # --8<-- [end:numbers]
 
-# Every exit reason of include/uapi/linux/kvm.h (6.1), and the three added after it.
+# Exit reasons 0-40 of include/uapi/linux/kvm.h: 0-37 as in the 6.1 header (checked against the
+# installed one by tests/test_labs_vmm_matches_kernel_headers.py), 38-40 added in later kernels.
+# Kernels keep adding reasons; exit_name() prints any reason missing here as its number.
 EXIT_REASONS = {
     0: "KVM_EXIT_UNKNOWN", 1: "KVM_EXIT_EXCEPTION", 2: "KVM_EXIT_IO", 3: "KVM_EXIT_HYPERCALL",
     4: "KVM_EXIT_DEBUG", 5: "KVM_EXIT_HLT", 6: "KVM_EXIT_MMIO", 7: "KVM_EXIT_IRQ_WINDOW_OPEN",
@@ -158,7 +160,8 @@ EXIT = {name[len("KVM_EXIT_"):]: number for number, name in EXIT_REASONS.items()
 INTERNAL_ERRORS = {     # kvm_run.internal.suberror, linux/kvm.h
     1: "KVM_INTERNAL_ERROR_EMULATION (an instruction KVM could not emulate)",
     2: "KVM_INTERNAL_ERROR_SIMUL_EX (an exception while delivering another)",
-    3: "KVM_INTERNAL_ERROR_DELIVERY_EV (an event KVM could not deliver)",
+    3: "KVM_INTERNAL_ERROR_DELIVERY_EV (a VM exit KVM could not handle while the guest was"
+       " delivering an interrupt or exception, for example through an IDT or a stack in MMIO)",
     4: "KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON",
 }
 
@@ -187,8 +190,10 @@ Error: cannot open {path} ({why}).
 这些实验需要 Linux 的 KVM。/ These labs need Linux KVM:
   - 权限：把自己加入 kvm 组，重新登录后再试。
     Permission: add yourself to the kvm group, log in again:  sudo usermod -aG kvm $USER
-  - 虚拟机里：宿主机要开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机。
-    Inside a VM: the host must enable nested virtualization and pass VT-x or AMD-V through.
+  - 虚拟机里：通常要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机；
+    也可以在这台虚拟机里加载 PVM（kvm_pvm）这类不依赖 VT-x 和 AMD-V 的 KVM 模块。
+    Inside a VM: usually the host enables nested virtualization and passes VT-x or AMD-V through;
+    a KVM module that needs neither, such as PVM (kvm_pvm), also works.
   - Windows 上：在 WSL2 里运行，并在 .wslconfig 里打开 nestedVirtualization=true。
     On Windows: run in WSL2 with nestedVirtualization=true in .wslconfig.
   - 物理机上：在固件（BIOS/UEFI）里打开 VT-x 或 AMD-V，然后 modprobe kvm_intel 或 kvm_amd。
