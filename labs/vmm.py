@@ -173,6 +173,11 @@ def exit_name(reason: int) -> str:
 class CannotStart(Exception):
     """The machine cannot be made: no KVM, or bad input. Exit status 2."""
 
+    def reason(self) -> str:
+        """One line for a table row: the English line of a bilingual message, else the first."""
+        lines = str(self).splitlines() or [""]
+        return next((line for line in lines if line.startswith("Error:")), lines[0])
+
 
 class GuestFailed(Exception):
     """The guest stopped in a way nobody asked for. Exit status 1."""
@@ -194,8 +199,10 @@ Error: cannot open {path} ({why}).
     也可以在这台虚拟机里加载 PVM（kvm_pvm）这类不依赖 VT-x 和 AMD-V 的 KVM 模块。
     Inside a VM: usually the host enables nested virtualization and passes VT-x or AMD-V through;
     a KVM module that needs neither, such as PVM (kvm_pvm), also works.
-  - Windows 上：在 WSL2 里运行，并在 .wslconfig 里打开 nestedVirtualization=true。
-    On Windows: run in WSL2 with nestedVirtualization=true in .wslconfig.
+  - Windows 上：在 Windows 11 的 WSL2 里运行，嵌套虚拟化默认打开；若 .wslconfig 里写了
+    nestedVirtualization=false，改回 true，再运行 wsl --shutdown。
+    On Windows: use WSL2 on Windows 11, where nested virtualization is on by default; if .wslconfig
+    says nestedVirtualization=false, make it true and run wsl --shutdown.
   - 物理机上：在固件（BIOS/UEFI）里打开 VT-x 或 AMD-V，然后 modprobe kvm_intel 或 kvm_amd。
     On a physical machine: enable VT-x or AMD-V in the firmware, then modprobe kvm_intel or kvm_amd."""
 
@@ -221,7 +228,7 @@ def kvm_available() -> str | None:
     try:
         os.close(open_kvm())
     except CannotStart as error:
-        return str(error).splitlines()[1]
+        return error.reason()
     return None
 
 

@@ -150,6 +150,28 @@ def page_output_problems(page: Path) -> list[str]:
     return problems
 
 
+# ---------------------------------------------------------------- no KVM
+
+# What every program says when /dev/kvm cannot be opened (labs/vmm.py, NO_KVM_HELP).
+NO_KVM_SAYS = ("错误：无法打开", "Error: cannot open", "kvm 组", "kvm group", "嵌套虚拟化",
+               "nested virtualization", "WSL2")
+
+
+def no_kvm_problems(program: Path, returncode: int, stderr: str) -> list[str]:
+    """A program run without /dev/kvm gave the explanation of labs/vmm.py, in Chinese and English,
+    and exit status 2, like every other lab: never a traceback, a one-line reason or status 0."""
+    rel = program.relative_to(ROOT) if program.is_relative_to(ROOT) else program
+    problems = []
+    if returncode != 2:
+        problems.append(f"{rel}: without /dev/kvm it exits with status {returncode}, not 2")
+    if "Traceback" in stderr:
+        problems.append(f"{rel}: without /dev/kvm it prints a traceback")
+    missing = [text for text in NO_KVM_SAYS if text not in stderr]
+    if missing:
+        problems.append(f"{rel}: without /dev/kvm its message lacks {missing}")
+    return problems
+
+
 # ---------------------------------------------------------------- headers
 
 def header_problems(probe_dir: Path, vmm=None, label: str = "labs/vmm.py") -> list[str]:

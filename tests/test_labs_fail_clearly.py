@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labchecks import ROOT, load_module
+from labchecks import NO_KVM_SAYS, PROGRAMS, ROOT, load_module, no_kvm_problems
 from labs import vmm
 
 GUESTS = load_module(ROOT / "tests" / "fixtures" / "labs" / "guests.py").GUESTS
@@ -101,9 +101,30 @@ def test_no_kvm_is_explained_in_chinese_and_english(tmp_path):
     env = dict(os.environ, LABS_KVM_DEVICE=str(tmp_path / "kvm"))
     result = run_vmm(guest, env=env)
     assert result.returncode == 2, result.stderr
-    for text in ("错误：无法打开", "Error: cannot open", "kvm 组", "kvm group", "嵌套虚拟化",
-                 "nested virtualization", "WSL2"):
+    for text in NO_KVM_SAYS:
         assert text in result.stderr, result.stderr
+
+
+def run_without_kvm(program, tmp_path):
+    env = dict(os.environ, LABS_KVM_DEVICE=str(tmp_path / "kvm"), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, str(program), "1000"] if program.stem == "emulation"
+                          else [sys.executable, str(program)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
+def test_every_lab_explains_a_missing_kvm_the_same_way(program, tmp_path):
+    result = run_without_kvm(program, tmp_path)
+    problems = no_kvm_problems(program, result.returncode, result.stderr)
+    assert not problems, "\n".join(problems) + "\n" + result.stderr
+
+
+def test_a_lab_that_swallows_a_missing_kvm_is_caught(tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "labs" / "no_kvm_one_line.py"
+    result = run_without_kvm(fixture, tmp_path)
+    problems = no_kvm_problems(fixture, result.returncode, result.stderr)
+    assert problems and problems[0].startswith("tests/fixtures/labs/no_kvm_one_line.py: "), problems
+    assert "status 0" in problems[0] and "lacks" in problems[-1], problems
 
 
 @needs_kvm
