@@ -107,12 +107,18 @@ def record(page, visit: Visit, origin: str) -> None:
     page.route("**/*", gate)
 
 
-def scroll_through(page, step: int = 400) -> None:
-    """Scroll to the bottom in steps, the way a reader does."""
-    height = page.evaluate("document.documentElement.scrollHeight")
-    for y in range(0, height + step, step):
-        page.evaluate(f"window.scrollTo(0, {y})")
-        page.wait_for_timeout(40)
+def scroll_through(page) -> None:
+    """Scroll to the bottom a screenful at a time, the way a reader does, so
+    that everything drawn when it comes into view (a diagram left for the
+    browser) has been in view once."""
+    page.evaluate("""async () => {
+      const frame = () => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 20)));
+      const step = Math.max(400, window.innerHeight);
+      for (let y = 0; y < document.documentElement.scrollHeight + step; y += step) {
+        window.scrollTo(0, y);
+        await frame();
+      }
+    }""")
 
 
 def diagram_state(page, expected: int, timeout_ms: int = 15000) -> dict:

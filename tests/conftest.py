@@ -7,10 +7,20 @@
   laid over docs/, built once (not strict) and served, for checks that must fail;
 - `moved_site`: the project with a page moved (and redirected), built for a
   project path (/virtualization-docs/), not served.
+
+`make test` runs the tests in two processes (pytest-xdist, `-n 2`): then the
+main process builds and serves the site once, before the workers start, and
+both workers use that build (SHARED_SITE below); each worker builds the
+fixture sites it needs itself. Figures from the workers are printed at the end
+as in a single process.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +61,58 @@ def build_and_serve(project: Path, site_dir: Path, strict: bool, env: dict | Non
     return Site(project, site_dir, url, result.stderr), server
 
 
+# Where the main process of a parallel run tells its workers about the site it built.
+SHARED_SITE = "VIRT_DOCS_SHARED_SITE"
+
+
+def _is_parallel_main(config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    """In the main process of a parallel run: build and serve the site once,
+    before the workers start (they inherit the environment)."""
+    if not _is_parallel_main(config):
+        return
+    site_dir = Path(tempfile.mkdtemp(prefix="site-"))
+    url, result, server = serve_build(ROOT, site_dir, strict=True)
+    shared = {"root": str(ROOT), "dir": str(site_dir) if server else "", "url": url, "log": result.stderr}
+    config._shared_site = (server, site_dir)
+    os.environ[SHARED_SITE] = json.dumps(shared)
+
+
+def pytest_collection_modifyitems(config, items):
+    """How a parallel run (`--dist loadgroup`) shares out the tests: a test
+    file stays on one worker, so its fixtures are made once; the tests that
+    read `visits` (every page loaded once) all go to the same worker; and
+    each axe view is a share of its own, as the two longest tests."""
+    for item in items:
+        if "visits" in item.fixturenames:
+            group = "visits"
+        elif item.originalname == "test_no_page_has_an_axe_violation":
+            group = f"axe-{item.callspec.id}"
+        else:
+            group = item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_unconfigure(config):
+    server, site_dir = getattr(config, "_shared_site", (None, None))
+    if server is not None:
+        server.shutdown()
+    if site_dir is not None:
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
+    shared = os.environ.get(SHARED_SITE)
+    if shared:  # a worker of a parallel run: the main process built it
+        built = json.loads(shared)
+        if not built["dir"]:
+            pytest.fail(f"mkdocs build failed for {built['root']}:\n{built['log'][-4000:]}", pytrace=False)
+        yield Site(Path(built["root"]), Path(built["dir"]), built["url"], built["log"])
+        return
     built, server = build_and_serve(ROOT, tmp_path_factory.mktemp("site"), strict=True)
     yield built
     server.shutdown()
@@ -115,6 +175,19 @@ FIGURES: list[str] = []
 def figures():
     """Measurements a test wants shown: printed at the end of every run."""
     return FIGURES
+
+
+def pytest_sessionfinish(session):
+    """A worker of a parallel run hands its figures to the main process."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["figures"] = FIGURES
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The main process of a parallel run collects a finished worker's figures."""
+    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -74,14 +74,14 @@ def _before_the_start(browser, url: str, **context):
     page.goto(url, wait_until="commit")
     # First paint, and the end of <body> parsed (on a loaded machine a check
     # can run between the two); Material's bundle is still held back.
-    page.wait_for_function(FIRST_PAINT + " && document.documentElement.classList.contains('md-starting')", polling=10)
+    page.wait_for_function(FIRST_PAINT + " && document.querySelector('.md-header.md-starting')", polling=10)
     assert page.evaluate("!window.document$"), "Material had started before the test could act"
 
     def release():
         released.append(True)
         for route in held:
             route.continue_()
-        page.wait_for_function("window.document$ && !document.documentElement.classList.contains('md-starting')")
+        page.wait_for_function("window.document$ && !document.querySelector('.md-header.md-starting')")
 
     return ctx, page, release
 

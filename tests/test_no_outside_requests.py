@@ -38,6 +38,10 @@ def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, 
     problems = []
     for md, sources in fences.items():  # in-site navigation, then drawn from the site's own copy
         follow_link(page, url, md_url(md, project / "docs"))
+        # The stand-in watches each diagram from when Material hands it over;
+        # a reader who scrolled past before that scrolls back, so start after it.
+        page.wait_for_function("window.mermaid && window.mermaid.lazyStandIn")
+        page.wait_for_timeout(200)
         scroll_through(page)
         problems += diagram_problems(md.name, len(sources), diagram_state(page, len(sources)))
     ctx.close()
