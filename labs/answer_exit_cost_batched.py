@@ -8,6 +8,8 @@ Run it with `python3 labs/answer_exit_cost_batched.py`; the times it prints are 
 machine at this moment, so its first line names the host's KVM, as lab 2 does.
 """
 
+from __future__ import annotations
+
 import sys
 import time
 

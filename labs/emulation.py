@@ -11,6 +11,8 @@ lab (vmm.run_lab: Chinese and English, exit status 2). docs/labs/emulation.md ex
 figures, which are samples of this machine at this moment.
 """
 
+from __future__ import annotations
+
 import sys
 import time
 

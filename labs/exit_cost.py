@@ -6,6 +6,8 @@ Run it with `python3 labs/exit_cost.py [N]` (N loop iterations per guest, defaul
 machine at this moment.
 """
 
+from __future__ import annotations
+
 import os
 import platform
 import sys

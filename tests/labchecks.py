@@ -278,3 +278,69 @@ def exercise_problems(page: Path) -> list[str]:
         elif "检查方法" not in item.split('??? note "答案"', 1)[1]:
             problems.append(f"{rel}: the answer to exercise {number} does not say where to check it (检查方法)")
     return problems
+
+
+# ---------------------------------------------------------------- the Python the setup names
+
+SETUP_PAGE = LAB_PAGES / "index.md"
+
+# Annotations that Python evaluates when the `def` runs, unless the file has
+# `from __future__ import annotations`: built-in generics need 3.9 (PEP 585), `X | Y` 3.10 (PEP 604).
+GENERIC_BUILTINS = {"tuple", "list", "dict", "set", "frozenset", "type"}
+# Library calls the labs have used that are newer than 3.7; not every API, only these.
+NEWER_CALLS = {"removeprefix": (3, 9), "removesuffix": (3, 9), "bit_count": (3, 10)}
+
+
+def setup_minimum(page: Path = SETUP_PAGE) -> tuple[int, int]:
+    """The oldest Python the labs' setup section promises: `Python 3.N 或更新`."""
+    found = re.search(r"Python (3)\.(\d+) 或更新", page.read_text(encoding="utf-8"))
+    assert found, f"{page.relative_to(ROOT)}: the setup section names no `Python 3.N 或更新`"
+    return int(found[1]), int(found[2])
+
+
+def python_version_problems(path: Path, minimum: tuple[int, int]) -> list[str]:
+    """Syntax, evaluated annotations and a few library calls that the oldest Python the setup
+    page names could not run. Each problem names the file and line."""
+    import ast
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    source = path.read_text(encoding="utf-8")
+    need = f"Python {minimum[0]}.{minimum[1]}"
+    try:
+        tree = ast.parse(source, feature_version=minimum)
+    except SyntaxError as error:
+        return [f"{rel}:{error.lineno}: syntax that {need} cannot parse ({error.msg})"]
+    postponed = any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                    and any(alias.name == "annotations" for alias in node.names)
+                    for node in tree.body)
+    problems = []
+
+    def too_new(node, version, what):
+        if minimum < version:
+            problems.append(f"{rel}:{node.lineno}: {what} needs Python {version[0]}.{version[1]}, "
+                            f"the setup page promises {need}")
+
+    annotations = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            every = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            every += [a for a in (node.args.vararg, node.args.kwarg) if a]
+            annotations += [a.annotation for a in every if a.annotation] + [node.returns]
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in NEWER_CALLS):
+            too_new(node, NEWER_CALLS[node.func.attr], f"`.{node.func.attr}()`")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "hex" and (node.args or node.keywords)):
+            too_new(node, (3, 8), "`bytes.hex()` with a separator")
+    if not postponed:
+        for annotation in filter(None, annotations):
+            for part in ast.walk(annotation):
+                if (isinstance(part, ast.Subscript) and isinstance(part.value, ast.Name)
+                        and part.value.id in GENERIC_BUILTINS):
+                    too_new(part, (3, 9), f"the annotation `{ast.unparse(part)}`, evaluated at import "
+                            "(add `from __future__ import annotations`),")
+                elif isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr):
+                    too_new(part, (3, 10), f"the annotation `{ast.unparse(part)}`, evaluated at import "
+                            "(add `from __future__ import annotations`),")
+    return problems
