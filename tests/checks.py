@@ -210,6 +210,17 @@ def early_script_problems(name: str, timing: dict) -> list[str]:
             for url, start in timing["scripts"] if start < timing["fcp"]]
 
 
+SEARCH_INDEX = "search/search_index.json"
+
+
+def early_index_problems(name: str, requests: list[str]) -> list[str]:
+    """Page `name` did not fetch the search index before the reader reached for
+    search (overrides/partials/search-on-demand.html): `requests` is every URL
+    it requested while loading and being read."""
+    return [f"{name}: fetched {url} before the reader reached for search"
+            for url in requests if url.split("?")[0].endswith(SEARCH_INDEX)]
+
+
 def heading_structure_problems(site_dir: Path) -> list[str]:
     """One h1; no skipped levels; h2-h6 ids are explicit, kebab-case, unique, with a permalink."""
     problems = []

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from browsing import open_page, search
-from checks import QUERIES, search_misses, search_queries
+from checks import QUERIES, SEARCH_INDEX, early_index_problems, search_misses, search_queries
 
 ROWS = search_queries()
 HOSTILE = ["-V", "AMD:", "x86~", "*", "^", '"', '"虚拟化', "<script>alert(1)</script>",
@@ -106,3 +106,36 @@ def test_hostile_input_never_breaks_the_search_box(site, context):
         follow_up = search(page, "Hypervisor")["groups"]
         assert follow_up and follow_up[0][0] == "hypervisor/", f"search broken after {query!r}"
     assert errors == [] and dialogs == []
+
+
+def test_no_page_fetches_the_search_index_until_the_reader_reaches_for_search(visits):
+    problems = [p for md, v in visits.items() for p in early_index_problems(md.name, v.requests)]
+    assert problems == []
+
+
+def test_an_index_fetched_at_load_is_reported_with_its_page():
+    assert early_index_problems("types.md", ["http://127.0.0.1:1/search/search_index.json"]) == [
+        "types.md: fetched http://127.0.0.1:1/search/search_index.json before the reader reached for search"]
+
+
+@pytest.mark.parametrize("reach", ["hover", "phone button", "shared query"])
+def test_reaching_for_search_fetches_the_index_and_search_works(site, browser, reach):
+    phone = reach == "phone button"
+    page = browser.new_page(viewport={"width": 360, "height": 740} if phone else {"width": 1280, "height": 900})
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if r.url.endswith(SEARCH_INDEX) else None)
+    open_page(page, site.url + ("?q=Hypervisor" if reach == "shared query" else "types/"))
+    page.wait_for_timeout(300)
+    if reach == "hover":
+        assert fetched == [], "the index was fetched before the reader reached for search"
+        page.locator(".md-search__input").hover()
+    elif reach == "phone button":
+        assert fetched == [], "the index was fetched before the reader reached for search"
+        page.locator('label.md-header__button[for="__search"]').click()
+    page.wait_for_function("document.querySelector('.md-search-result__meta') && "
+                           "!document.querySelector('.md-search-result__meta').textContent.includes('初始化')",
+                           timeout=15000)
+    assert len(fetched) == 1
+    groups = search(page, "半虚拟化")["groups"]
+    assert groups and groups[0][0].startswith("types/paravirtualization/")
+    page.close()
