@@ -242,6 +242,26 @@ SIDEWAYS = """() => {
 }"""
 
 
+# What a reader's phone is in the phone checks.
+PHONE = {"width": 360, "height": 740}
+
+# Each diagram box on the page: does the shown layout fit, and does the box scroll?
+DIAGRAM_FIT = """() => [...document.querySelectorAll('article .mermaid-diagram')].map(host => {
+  const shown = [...host.querySelectorAll(':scope > svg')].filter(svg => svg.getClientRects().length);
+  const box = host.getBoundingClientRect();
+  return {
+    shown: shown.length,
+    overflow: shown.length ? Math.round(shown[0].getBoundingClientRect().right - box.right) : 0,
+    scrolls: host.scrollWidth > host.clientWidth,
+  };
+})"""
+
+
+def phone_context(browser):
+    """A fresh profile on a 360 px touch phone with a 2x screen."""
+    return reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+
+
 # WCAG 2.1 A and AA, plus axe's best practices (Lighthouse checks some of
 # those too, such as a name for every dialog).
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},

@@ -3,6 +3,8 @@
 - `site`: a strict build of the project, served on 127.0.0.1;
 - `browser`: the system Chromium through Playwright (never downloaded);
 - `visits`: every page loaded once in Chromium, with what it did recorded;
+- `phone_visits`: every page read through once on a 360 px phone, with what the
+  phone checks measure (sideways scroll, each diagram's fit, diagram text size);
 - `broken_site`: the project with every file of tests/fixtures/broken-pages/
   laid over docs/, built once (not strict) and served, for checks that must fail;
 - `moved_site`: the project with a page moved (and redirected), built for a
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from browsing import reader_context, visit
+from browsing import DIAGRAM_FIT, DIAGRAM_TEXT_PX, SIDEWAYS, phone_context, read_through, reader_context, visit
 from checks import mermaid_fences
 from tools.addresses import md_url
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
@@ -81,14 +83,18 @@ def pytest_configure(config):
     os.environ[SHARED_SITE] = json.dumps(shared)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """How a parallel run (`--dist loadgroup`) shares out the tests: a test
     file stays on one worker, so its fixtures are made once; the tests that
-    read `visits` (every page loaded once) all go to the same worker; and
+    read `visits` (every page loaded once) all go to the same worker, and so
+    do those that read `phone_visits`; and
     each axe view is a share of its own, as the two longest tests."""
     for item in items:
         if "visits" in item.fixturenames:
             group = "visits"
+        elif "phone_visits" in item.fixturenames:
+            group = "phone_visits"
         elif item.originalname == "test_no_page_has_an_axe_violation":
             group = f"axe-{item.callspec.id}"
         else:
@@ -205,3 +211,18 @@ def visits(site, browser):
     recorded = {md: visit(ctx, site.url_of(md), len(fences.get(md, []))) for md in site.pages()}
     ctx.close()
     return recorded
+
+
+@pytest.fixture(scope="session")
+def phone_visits(site, browser):
+    """Every page read through once on a 360 px phone: {md path: {"sideways", "fit", "text_px"}}."""
+    fences = mermaid_fences(site.root / "docs")
+    ctx = phone_context(browser)
+    page = ctx.new_page()
+    measured = {}
+    for md in site.pages():
+        read_through(page, site.url_of(md), len(fences.get(md, [])))
+        measured[md] = {"sideways": page.evaluate(SIDEWAYS), "fit": page.evaluate(DIAGRAM_FIT),
+                        "text_px": page.evaluate(DIAGRAM_TEXT_PX)}
+    ctx.close()
+    return measured

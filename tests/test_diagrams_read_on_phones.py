@@ -8,44 +8,27 @@ import re
 
 import pytest
 
-from browsing import DIAGRAM_TEXT_PX, read_through, reader_context
+from browsing import reader_context
 from checks import diagram_text_problems, mermaid_fences
 from hooks.diagram_variants import STANDALONE_CSS
-
-PHONE = {"width": 360, "height": 740}
-
-# Each diagram box on the page: does the shown layout fit, and does the box scroll?
-DIAGRAM_FIT = """() => [...document.querySelectorAll('article .mermaid-diagram')].map(host => {
-  const shown = [...host.querySelectorAll(':scope > svg')].filter(svg => svg.getClientRects().length);
-  const box = host.getBoundingClientRect();
-  return {
-    shown: shown.length,
-    overflow: shown.length ? Math.round(shown[0].getBoundingClientRect().right - box.right) : 0,
-    scrolls: host.scrollWidth > host.clientWidth,
-  };
-})"""
-
 
 def diagram_pages(site):
     return {md: sources for md, sources in mermaid_fences(site.root / "docs").items()}
 
 
-def test_every_diagram_fits_its_column_on_a_phone(site, browser):
-    ctx = reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = ctx.new_page()
+def test_every_diagram_fits_its_column_on_a_phone(site, phone_visits):
     problems = []
-    for md, sources in diagram_pages(site).items():
+    for md in diagram_pages(site):
         name = md.relative_to(site.root).as_posix()
-        read_through(page, site.url_of(md), len(sources))
-        for number, box in enumerate(page.evaluate(DIAGRAM_FIT), 1):
+        view = phone_visits[md]
+        for number, box in enumerate(view["fit"], 1):
             if box["shown"] != 1:
                 problems.append(f"{name}: diagram {number} shows {box['shown']} layouts at 360 px, not one")
             if box["overflow"] > 1:
                 problems.append(f"{name}: diagram {number} sticks out of its column by {box['overflow']} px")
             if box["scrolls"]:
                 problems.append(f"{name}: diagram {number} scrolls sideways inside its box")
-        problems += diagram_text_problems(f"{name} at 360 px", page.evaluate(DIAGRAM_TEXT_PX))
-    ctx.close()
+        problems += diagram_text_problems(f"{name} at 360 px", view["text_px"])
     assert problems == []
 
 

@@ -4,25 +4,20 @@ labelled in Chinese."""
 
 import pytest
 
-from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, open_page, read_through, reader_context
+from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, open_page, phone_context, reader_context
 from checks import diagram_text_problems, mermaid_fences, sideways_problems
-
-PHONE = {"width": 360, "height": 740}
-
 
 @pytest.fixture(scope="module")
 def phone(browser):
-    ctx = reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    ctx = phone_context(browser)
     yield ctx.new_page()
     ctx.close()
 
 
-def test_no_page_scrolls_sideways_on_a_phone(site, phone):
-    fences = mermaid_fences(site.root / "docs")
+def test_no_page_scrolls_sideways_on_a_phone(site, phone_visits, phone):
     problems = []
-    for md in site.pages():
-        read_through(phone, site.url_of(md), len(fences.get(md, [])))
-        problems += sideways_problems(md.name, phone.evaluate(SIDEWAYS))
+    for md, view in phone_visits.items():
+        problems += sideways_problems(md.name, view["sideways"])
     open_page(phone, site.url + "no-such-page/")
     problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))
     assert problems == []
