@@ -10,7 +10,8 @@
 - `moved_site`: the project with a page moved (and redirected), built for a
   project path (/virtualization-docs/), not served.
 
-`make test` runs the tests in two processes (pytest-xdist, `-n 2`): then the
+`make test` runs the tests in two processes (pytest-xdist, `-n 2`, shared out
+by share_of() below): then the
 main process builds and serves the site once, before the workers start, and
 both workers use that build (SHARED_SITE below); each worker builds the
 fixture sites it needs itself. Figures from the workers are printed at the end
@@ -19,6 +20,9 @@ as in a single process.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import json
 import os
 import shutil
@@ -83,23 +87,45 @@ def pytest_configure(config):
     os.environ[SHARED_SITE] = json.dumps(shared)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config, items):
-    """How a parallel run (`--dist loadgroup`) shares out the tests: a test
-    file stays on one worker, so its fixtures are made once; the tests that
-    read `visits` (every page loaded once) all go to the same worker, and so
-    do those that read `phone_visits`; and
-    each axe view is a share of its own, as the two longest tests."""
-    for item in items:
-        if "visits" in item.fixturenames:
-            group = "visits"
-        elif "phone_visits" in item.fixturenames:
-            group = "phone_visits"
-        elif item.originalname == "test_no_page_has_an_axe_violation":
-            group = f"axe-{item.callspec.id}"
-        else:
-            group = item.path.name
-        item.add_marker(pytest.mark.xdist_group(group))
+# Session fixtures that sweep every page: the tests that read one of them
+# share a worker, so the sweep is made once per run.
+SWEEPS = ("visits", "phone_visits")
+
+
+@functools.cache
+def _arguments(path: str, name: str) -> frozenset[str]:
+    """The fixtures test `name` of test file `path` asks for."""
+    module = importlib.import_module(Path(path).stem)
+    return frozenset(inspect.signature(getattr(module, name)).parameters)
+
+
+def share_of(nodeid: str) -> str:
+    """Which share of a parallel run a test belongs to: its file, so that the
+    file's fixtures are made once; the sweep it reads, if it reads one; and
+    each axe view alone, as the two longest tests."""
+    path, _, rest = nodeid.partition("::")
+    name = rest.partition("[")[0]
+    if name == "test_no_page_has_an_axe_violation":
+        return nodeid
+    try:
+        arguments = _arguments(path, name)
+    except Exception:  # not a plain test function: keep the file together
+        return path
+    return next((sweep for sweep in SWEEPS if sweep in arguments), path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """A parallel run shares out the tests by share_of(). (xdist's own
+    `--dist loadgroup` cannot be used: with pytest 9.2 the group it appends
+    to a test's id never reaches the scheduler.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByShare(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return share_of(nodeid)
+
+    return ByShare(config, log)
 
 
 def pytest_unconfigure(config):
