@@ -22,7 +22,7 @@ site: $(VENV)/.installed node_modules/.installed
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 # Figures, not verdicts: Lighthouse on every page, build time, index size.
 bench: $(VENV)/.installed node_modules/.installed

@@ -10,10 +10,10 @@
 - `moved_site`: the project with a page moved (and redirected), built for a
   project path (/virtualization-docs/), not served.
 
-`make test` runs the tests in two processes (pytest-xdist, `-n 2`, shared out
-by share_of() below): then the
+`make test` runs the tests in four worker processes (pytest-xdist, `-n 4`,
+shared out by share_of() below): then the
 main process builds and serves the site once, before the workers start, and
-both workers use that build (SHARED_SITE below); each worker builds the
+every worker uses that build (SHARED_SITE below); each worker builds the
 fixture sites it needs itself. Figures from the workers are printed at the end
 as in a single process.
 """
