@@ -148,7 +148,8 @@ def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) ->
 
 # ---------------------------------------------------------------- built HTML
 
-def _soup(path: Path) -> BeautifulSoup:
+def html_soup(path: Path) -> BeautifulSoup:
+    """A built HTML file, parsed."""
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
@@ -193,7 +194,7 @@ def blocking_script_problems(site_dir: Path) -> list[str]:
     in a <template>, deferred, async or a module."""
     problems = []
     for page in built_pages(site_dir):
-        for script in script_tags(_soup(page)):
+        for script in script_tags(html_soup(page)):
             held = script.find_parent("template") is not None
             if not (held or script.has_attr("defer") or script.has_attr("async") or script.get("type") == "module"):
                 problems.append(f"{page.relative_to(site_dir).as_posix()}: {script['src']} blocks the first paint")
@@ -226,7 +227,7 @@ def heading_structure_problems(site_dir: Path) -> list[str]:
     problems = []
     for page in built_pages(site_dir):
         name = page.relative_to(site_dir).as_posix()
-        article = _soup(page).select_one("article")
+        article = html_soup(page).select_one("article")
         if article is None:
             continue
         headings = article.find_all(re.compile(r"^h[1-6]$"))
@@ -259,7 +260,7 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
 
     def anchors(page: Path) -> set[str]:
         if page not in ids:
-            soup = _soup(page)
+            soup = html_soup(page)
             ids[page] = {el["id"] for el in soup.select("[id]")} | {el["name"] for el in soup.select("[name]")}
         return ids[page]
 
@@ -268,7 +269,7 @@ def link_problems(site_dir: Path, site_url: str) -> list[str]:
     for page in built_pages(site_dir):
         rel = page.relative_to(site_dir).as_posix()
         page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
-        soup = _soup(page)
+        soup = html_soup(page)
         for el in soup.select("a[href], link[href], img[src], source[src]") + script_tags(soup):
             ref = el.get("href") or el.get("src")
             if ref.strip().startswith("//"):
@@ -402,7 +403,7 @@ def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUER
 def glossary_problems(page: Path, required: list[str], minimum: int = 15) -> list[str]:
     """At least `minimum` terms, each defined in a sentence or two with a link to a section."""
     name = display_name(page)
-    article = _soup(page).select_one("article")
+    article = html_soup(page).select_one("article")
     terms = [h for h in article.find_all("h2") if h.get("id") != "abbreviations"]
     problems = [] if len(terms) >= minimum else [f"{name}: {len(terms)} terms, at least {minimum} expected"]
     titles = " ".join(h.get_text("") for h in terms)
@@ -424,7 +425,7 @@ def tooltip_problems(site_dir: Path, required: list[str], expansions: dict[str, 
     problems, seen = [], set()
     for page in built_pages(site_dir):
         name = page.relative_to(site_dir).as_posix()
-        article = _soup(page).select_one("article")
+        article = html_soup(page).select_one("article")
         if article is None:
             continue
         for abbr in article.select("abbr"):
@@ -449,7 +450,7 @@ def comparison_table_problems(page: Path) -> list[str]:
     """The 虚拟化分类 page compares the three kinds, full virtualization in its two
     implementations, on the five aspects, with examples and a source for every column."""
     name = display_name(page)
-    table = _soup(page).select_one("article table")
+    table = html_soup(page).select_one("article table")
     if table is None:
         return [f"{name}: no comparison table"]
     header = [th.get_text(strip=True) for th in table.select("thead th")]
@@ -478,7 +479,7 @@ def editor_note_problems(site_dir: Path) -> list[str]:
     problems = []
     for page in built_pages(site_dir):
         name = page.relative_to(site_dir).as_posix()
-        for note in _soup(page).select("article .admonition"):
+        for note in html_soup(page).select("article .admonition"):
             title = note.select_one(".admonition-title")
             if not title or not title.get_text().startswith("编者注"):
                 continue
@@ -491,7 +492,7 @@ def editor_notes(site_dir: Path) -> list[tuple[str, str, list[str]]]:
     """(page, note title, source links) of every editor's note, for the closing report."""
     found = []
     for page in built_pages(site_dir):
-        for note in _soup(page).select("article .admonition"):
+        for note in html_soup(page).select("article .admonition"):
             title = note.select_one(".admonition-title")
             if title and title.get_text().startswith("编者注"):
                 found.append((page.relative_to(site_dir).as_posix(), title.get_text(),
@@ -504,7 +505,7 @@ def preview_problems(site_dir: Path) -> list[str]:
     problems, owners = [], {}
     for page in built_pages(site_dir):
         name = page.relative_to(site_dir).as_posix()
-        head = _soup(page).head
+        head = html_soup(page).head
         description = head.select_one('meta[name="description"]')
         content = description.get("content", "").strip() if description else ""
         if not content:
@@ -712,7 +713,7 @@ def site_headings(site_dir: Path) -> list[tuple[str, int, str]]:
     """(page, level, title) of every h1 and h2 of the site's pages, in page order."""
     found = []
     for page in built_pages(site_dir):
-        article = _soup(page).select_one("article")
+        article = html_soup(page).select_one("article")
         name = page.relative_to(site_dir).as_posix()
         if article is None or name == "404.html":
             continue
@@ -723,7 +724,7 @@ def site_headings(site_dir: Path) -> list[tuple[str, int, str]]:
 def diagram_captions(site_dir: Path) -> list[tuple[str, str]]:
     """(page, caption without its 图： label) of every diagram on the site's pages."""
     return [(page.relative_to(site_dir).as_posix(), re.sub(r"^图\s*\d*\s*[：:]", "", cap.get_text(" ", strip=True)))
-            for page in built_pages(site_dir) for cap in _soup(page).select("article figure.diagram figcaption")]
+            for page in built_pages(site_dir) for cap in html_soup(page).select("article figure.diagram figcaption")]
 
 
 @functools.lru_cache(maxsize=8)
@@ -882,7 +883,7 @@ def print_page_problems(page: Path, diagrams: int) -> list[str]:
     it runs no print-site script (that would start before the site's held-back
     scripts, overrides/partials/start-after-paint.html)."""
     name = display_name(page)
-    soup = _soup(page)
+    soup = html_soup(page)
     problems = []
     cover = soup.select_one(".print-cover")
     if cover is None or "构建日期" not in cover.get_text() or "源码提交" not in cover.get_text():
@@ -909,7 +910,7 @@ def offline_reference_problems(copy: Path) -> list[str]:
     """No page of the offline copy loads a stylesheet, script, image or frame from off the disk."""
     problems = []
     for page in sorted(copy.rglob("*.html")):
-        soup = _soup(page)
+        soup = html_soup(page)
         for el in soup.select("link[href], img[src], iframe[src], source[src]") + script_tags(soup):
             if el.name == "link" and set(el.get("rel", [])) & {"canonical", "alternate"}:
                 continue  # addresses, not loaded

@@ -22,14 +22,10 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
-from checks import md_url
+from checks import html_soup, md_url
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 UPDATED, CREATED, BUILT = "最后更新", "创建日期", "构建日期"
-
-
-def _soup(html: Path) -> BeautifulSoup:
-    return BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
 
 
 def built_page(site_dir: Path, md: Path, docs: Path) -> Path:
@@ -60,7 +56,7 @@ def chinese(day: date) -> str:
 def shown_dates(html: Path) -> dict[str, tuple[str, str]]:
     """{label: (datetime attribute, visible date)} of the dates under a page."""
     shown = {}
-    for fact in _soup(html).select(".md-source-file .md-source-file__fact"):
+    for fact in html_soup(html).select(".md-source-file .md-source-file__fact"):
         time = fact.find("time")
         label = fact.get_text("").split("：", 1)[0].strip()
         shown[label] = (time.get("datetime", "") if time else "", time.get_text("").strip() if time else "")
@@ -69,7 +65,7 @@ def shown_dates(html: Path) -> dict[str, tuple[str, str]]:
 
 def article_dates(html: Path) -> dict[str, str]:
     """dateModified, datePublished and dateCreated of the page's TechArticle, as dates."""
-    for script in _soup(html).select('script[type="application/ld+json"]'):
+    for script in html_soup(html).select('script[type="application/ld+json"]'):
         for node in json.loads(script.string or "{}").get("@graph", []):
             if node.get("@type") == "TechArticle":
                 return {key: node[key][:10] for key in ("dateModified", "datePublished", "dateCreated") if key in node}
@@ -122,7 +118,7 @@ def build_date_problems(site_dir: Path, docs: Path, days: set[date]) -> list[str
         if set(shown) != {BUILT}:
             problems.append(f"{name}: shows {sorted(shown) or 'no dates'}, expected only the build date ({BUILT})")
             continue
-        fact = _soup(html).select_one(".md-source-file").get_text("")
+        fact = html_soup(html).select_one(".md-source-file").get_text("")
         if shown[BUILT][0] not in {day.isoformat() for day in days} or "不是最后更新日期" not in fact:
             problems.append(f"{name}: the build date reads {fact.strip()!r}")
         if article_dates(html):
@@ -137,7 +133,7 @@ def source_link_problems(site_dir: Path, docs: Path, repo_url: str) -> list[str]
     problems = []
     for md in sorted(docs.rglob("*.md")):
         html = built_page(site_dir, md, docs)
-        soup = _soup(html)
+        soup = html_soup(html)
         rel = md.relative_to(docs).as_posix()
         wanted = {"编辑此页": f"{repo_url}/edit/main/docs/{rel}", "查看本页的源代码": f"{repo_url}/raw/main/docs/{rel}"}
         found = {a.get("title"): a.get("href") for a in soup.select("article a.md-content__button")}
@@ -161,7 +157,7 @@ def feedback_problems(site_dir: Path, pages: dict[Path, str], repo_url: str) -> 
     problems = []
     for html, address in pages.items():
         name = html.relative_to(site_dir).as_posix()
-        soup = _soup(html)
+        soup = html_soup(html)
         form = soup.select_one("form.md-feedback[name=feedback]")
         if form is None:
             problems.append(f"{name}: no feedback widget")

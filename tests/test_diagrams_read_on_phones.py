@@ -12,8 +12,9 @@ from browsing import reader_context
 from checks import diagram_text_problems, mermaid_fences
 from hooks.diagram_variants import STANDALONE_CSS
 
+
 def diagram_pages(site):
-    return {md: sources for md, sources in mermaid_fences(site.root / "docs").items()}
+    return mermaid_fences(site.root / "docs")
 
 
 def test_every_diagram_fits_its_column_on_a_phone(site, phone_visits):

@@ -7,7 +7,7 @@ from the first paint, and a `/` pressed then opens search
 
 import re
 
-from browsing import follow_link, reader_context
+from browsing import PHONE, follow_link, reader_context
 from tools.browser import open_page
 
 # Counts document$ emissions from the moment Material creates it; with
@@ -91,7 +91,7 @@ def test_the_search_box_and_palette_toggle_show_at_first_paint(site, browser):
     assert page.locator(".md-search__input").is_visible()
     assert page.locator("form[data-md-component=palette] label:not([hidden])").count() == 1
     ctx.close()
-    ctx, page, _ = _before_the_start(browser, site.url, viewport={"width": 360, "height": 740})
+    ctx, page, _ = _before_the_start(browser, site.url, viewport=PHONE)
     assert page.locator('label.md-header__button[for="__search"]').is_visible()
     ctx.close()
 

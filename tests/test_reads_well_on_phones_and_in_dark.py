@@ -7,6 +7,7 @@ import pytest
 from browsing import DIAGRAM_TEXT_PX, SIDEWAYS, open_page, phone_context, reader_context
 from checks import diagram_text_problems, mermaid_fences, sideways_problems
 
+
 @pytest.fixture(scope="module")
 def phone(browser):
     ctx = phone_context(browser)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from browsing import open_page, search
+from browsing import PHONE, open_page, search
 from checks import QUERIES, SEARCH_INDEX, early_index_problems, search_misses, search_queries
 
 ROWS = search_queries()
@@ -121,7 +121,7 @@ def test_an_index_fetched_at_load_is_reported_with_its_page():
 @pytest.mark.parametrize("reach", ["hover", "phone button", "shared query"])
 def test_reaching_for_search_fetches_the_index_and_search_works(site, browser, reach):
     phone = reach == "phone button"
-    page = browser.new_page(viewport={"width": 360, "height": 740} if phone else {"width": 1280, "height": 900})
+    page = browser.new_page(viewport=PHONE if phone else {"width": 1280, "height": 900})
     fetched = []
     page.on("request", lambda r: fetched.append(r.url) if r.url.endswith(SEARCH_INDEX) else None)
     open_page(page, site.url + ("?q=Hypervisor" if reach == "shared query" else "types/"))

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 
+from checks import html_soup
 from conftest import FIXTURES
 from hooks.build import load_abbreviations
 from tools.diagram_cache import DiagramCache, svg_problems
@@ -62,10 +62,6 @@ def attacked(tmp_path_factory):
     return project, tmp / "site", result, poisoned, truncated
 
 
-def _soup(site: Path, rel: str) -> BeautifulSoup:
-    return BeautifulSoup((site / rel).read_text(encoding="utf-8"), "html.parser")
-
-
 def test_the_attacked_build_fails(attacked):
     _, _, result, _, _ = attacked
     assert result.returncode != 0
@@ -74,7 +70,7 @@ def test_the_attacked_build_fails(attacked):
 
 def test_a_label_keeps_its_angle_brackets_and_entities(attacked):
     _, site, result, _, _ = attacked
-    svg = _soup(site, "diagram-labels/index.html").select(".mermaid-diagram svg")[0]
+    svg = html_soup(site / "diagram-labels/index.html").select(".mermaid-diagram svg")[0]
     text = svg.get_text(" ")
     assert "a<b 且 c>d" in text and "使用 <script> 标签" in text, text
     assert not svg.select("script, b")
@@ -82,7 +78,7 @@ def test_a_label_keeps_its_angle_brackets_and_entities(attacked):
 
 def test_the_same_diagram_twice_on_a_page_gets_distinct_ids(attacked):
     _, site, _, _, _ = attacked
-    ids = [el["id"] for el in _soup(site, "diagram-labels/index.html").select("article [id]")]
+    ids = [el["id"] for el in html_soup(site / "diagram-labels/index.html").select("article [id]")]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
@@ -97,7 +93,7 @@ def test_a_poisoned_cache_entry_is_rendered_again_and_named(attacked):
     project, site, result, poisoned, _ = attacked
     name = str(poisoned)
     assert f"{name}: cached diagram discarded and rendered again: it contains <script>" in result.stderr
-    page = _soup(site, "hypervisor/index.html")
+    page = html_soup(site / "hypervisor/index.html")
     assert not page.select("article script") and "alert(document.domain)" not in str(page)
     assert page.select(".mermaid-diagram svg") and svg_problems(poisoned.read_text(encoding="utf-8")) == []
 
@@ -105,7 +101,7 @@ def test_a_poisoned_cache_entry_is_rendered_again_and_named(attacked):
 def test_a_truncated_cache_entry_is_rendered_again_and_the_page_stays_whole(attacked):
     _, site, result, _, truncated = attacked
     assert f"{truncated}: cached diagram discarded and rendered again: it ends inside <style>" in result.stderr
-    page = _soup(site, "what-is-virtualization/index.html")
+    page = html_soup(site / "what-is-virtualization/index.html")
     assert page.select("footer") and page.select("figcaption") and page.select("template#__held-scripts")
 
 
@@ -118,7 +114,7 @@ def test_a_duplicate_abbreviation_fails_the_build_naming_the_line(attacked):
 
 def test_a_bar_or_html_in_an_expansion_stays_text_in_the_glossary(attacked):
     project, site, _, _, _ = attacked
-    glossary = _soup(site, "glossary/index.html")
+    glossary = html_soup(site / "glossary/index.html")
     rows = {tr.find_all("td")[0].get_text(): tr.find_all("td")[1].get_text()
             for tr in glossary.select("#abbreviations ~ .md-typeset__scrollwrap tbody tr, #abbreviations ~ table tbody tr")}
     assert rows["ZZA"] == "甲|乙"
