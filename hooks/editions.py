@@ -12,7 +12,7 @@ event priority than the plugin collects page HTML. This hook:
   so the pages' byte budgets hold;
 - finishes the print page at build time, so it needs no script at all (the
   plugin's own DOMContentLoaded call would run before the site's held-back
-  scripts, overrides/partials/start-after-paint.html, and fail): a cover with
+  scripts, overrides/partials/start-on-first-input.html, and fail): a cover with
   the build date and the source commit (hooks/print-cover.html), a 目录 of
   chapters and sections, the sections of 虚拟化分类 one level down, figures
   numbered 图 1：, 图 2：…, and its own print CSS (hooks/print-page.css: A4,

@@ -61,10 +61,12 @@ class Visit:
     paint: dict = field(default_factory=dict)
 
 
-# When the first contentful paint happened, and when each script was requested
+# When the first contentful paint happened, when the reader's first input asked
+# Material to start and when it had, and when each script was requested
 # (milliseconds since navigation start).
 PAINT_TIMING = """() => ({
   fcp: performance.getEntriesByName('first-contentful-paint').map(e => e.startTime)[0] ?? null,
+  starting: performance.getEntriesByName('material-starting').map(e => e.startTime)[0] ?? null,
   started: performance.getEntriesByName('material-started').map(e => e.startTime)[0] ?? null,
   scripts: performance.getEntriesByType('resource').filter(e => e.initiatorType === 'script')
     .map(e => [new URL(e.name).pathname, e.startTime]),

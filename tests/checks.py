@@ -154,8 +154,8 @@ def html_soup(path: Path) -> BeautifulSoup:
 
 
 def script_tags(soup: BeautifulSoup) -> list:
-    """Every <script src>, including those held in a <template> until the first
-    paint (overrides/partials/start-after-paint.html): CSS selectors never look
+    """Every <script src>, including those held in a <template> until the reader's
+    first input (overrides/partials/start-on-first-input.html): CSS selectors never look
     inside a template, find_all does."""
     return soup.find_all("script", src=True)
 
@@ -202,13 +202,20 @@ def blocking_script_problems(site_dir: Path) -> list[str]:
 
 
 def early_script_problems(name: str, timing: dict) -> list[str]:
-    """No script of page `name` was requested before its first contentful paint.
+    """No script of page `name` was requested before its first contentful paint,
+    nor before the reader's first input (the "material-starting" mark; pages
+    that start at first paint, partials/start-on-first-input.html, are not swept).
 
     `timing` is what browsing.PAINT_TIMING reports for the page."""
     if timing["fcp"] is None:
         return [f"{name}: never painted any content"]
-    return [f"{name}: {url} requested {timing['fcp'] - start:.0f} ms before the first contentful paint"
-            for url, start in timing["scripts"] if start < timing["fcp"]]
+    problems = []
+    for url, start in timing["scripts"]:
+        if start < timing["fcp"]:
+            problems.append(f"{name}: {url} requested {timing['fcp'] - start:.0f} ms before the first contentful paint")
+        elif timing.get("starting") is None or start < timing["starting"]:
+            problems.append(f"{name}: {url} requested before the reader's first input")
+    return problems
 
 
 SEARCH_INDEX = "search/search_index.json"
@@ -881,7 +888,7 @@ def print_page_problems(page: Path, diagrams: int) -> list[str]:
     """The print page has its cover (build date, source commit) and 目录, every
     in-page link lands, every diagram is an inline SVG with a 图 N： label, and
     it runs no print-site script (that would start before the site's held-back
-    scripts, overrides/partials/start-after-paint.html)."""
+    scripts, overrides/partials/start-on-first-input.html)."""
     name = display_name(page)
     soup = html_soup(page)
     problems = []

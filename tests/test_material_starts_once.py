@@ -1,14 +1,17 @@
-"""Material starts exactly once: one document$ emission on a direct load, one
-more per instant navigation, and still one if a future Material emits it
-itself. What a reader does before the start is not lost: the search box and
-the palette toggle show at first paint, a dark system gets the dark scheme
-from the first paint, and a `/` pressed then opens search
-(overrides/partials/start-after-paint.html)."""
+"""Material starts at the reader's first input, and exactly once: a page that
+is only looked at runs none of its scripts; a mouse move, the wheel, a key, a
+touch that scrolls, or a shared search (?q=) starts it, and a tap on a link
+does not (the browser follows the link). One document$ emission on a direct
+load, one more per instant navigation, and still one if a future Material
+emits it itself. What a reader does before the start is not lost: the search
+box and the palette toggle show at first paint, a dark system gets the dark
+scheme from the first paint, and a `/` pressed then opens search
+(overrides/partials/start-on-first-input.html)."""
 
 import re
 
-from browsing import PHONE, follow_link, reader_context
-from tools.browser import open_page
+from browsing import PHONE, follow_link, phone_context, reader_context
+from tools.browser import MATERIAL_STARTED, open_page, start_material
 
 # Counts document$ emissions from the moment Material creates it; with
 # window.__selfStart set it also emits at once, as a Material that starts
@@ -24,6 +27,69 @@ COUNT_STARTS = """(() => {
   }});
 })();"""
 FIRST_PAINT = "performance.getEntriesByName('first-contentful-paint').length > 0"
+BUNDLE = re.compile(r".*/assets/javascripts/bundle\.[0-9a-f]+\.min\.js$")
+
+
+def _loaded_and_left_alone(page, url: str, ms: int = 1000) -> list[str]:
+    """Load `url`, wait `ms` after the load event without any input; the bundle requests seen."""
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if BUNDLE.match(r.url) else None)
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(ms)
+    return requests
+
+
+def test_a_page_that_is_only_looked_at_runs_none_of_materials_scripts(site, browser):
+    for options in ({}, {"viewport": PHONE, "is_mobile": True, "has_touch": True}):
+        ctx = reader_context(browser, **options)
+        page = ctx.new_page()
+        assert _loaded_and_left_alone(page, site.url + "hypervisor/") == []
+        assert page.evaluate("!window.document$ && !performance.getEntriesByName('material-starting').length")
+        ctx.close()
+
+
+def _touch(page, x: float, y: float, moves: int = 0) -> None:
+    """A finger down at (x, y), then `moves` steps upwards (a scroll), as a touch screen reports it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, moves + 1):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - 40 * step}]})
+
+
+def test_each_kind_of_first_input_starts_material(site, browser):
+    inputs = {
+        "mouse move": lambda page: page.mouse.move(200, 400),
+        "wheel": lambda page: page.mouse.wheel(0, 300),
+        "key": lambda page: page.keyboard.press("ArrowDown"),
+        "touch scroll": lambda page: _touch(page, 180, 500, moves=5),
+    }
+    for name, act in inputs.items():
+        ctx = phone_context(browser) if name.startswith("touch") else reader_context(browser)
+        page = ctx.new_page()
+        assert _loaded_and_left_alone(page, site.url + "types/", 300) == [], name
+        act(page)
+        assert page.evaluate(MATERIAL_STARTED), name
+        ctx.close()
+
+
+def test_a_tap_on_a_link_is_followed_without_starting_material(site, browser):
+    ctx = phone_context(browser)
+    page = ctx.new_page()
+    requests = _loaded_and_left_alone(page, site.url, 300)
+    box = page.locator("article a[href^='types/']").first.bounding_box()
+    _touch(page, box["x"] + 4, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(500)
+    assert requests == [] and page.evaluate("!window.document$")
+    ctx.close()
+
+
+def test_a_shared_search_address_starts_material_without_an_input(site, browser):
+    ctx = reader_context(browser)
+    page = ctx.new_page()
+    page.goto(site.url + "?q=Hypervisor", wait_until="load")
+    assert page.evaluate(MATERIAL_STARTED)
+    page.locator(".md-search-result__item").first.wait_for(timeout=10000)
+    ctx.close()
 
 
 def _page(browser, self_start: bool = False):
@@ -63,14 +129,14 @@ def _before_the_start(browser, url: str, **context):
     released = []
 
     def hold(route):
-        # The loader asks for the bundle only after first paint, so the request
-        # can arrive after release(): then it goes on at once.
+        # The loader asks for the bundle only at the first input, which may be
+        # release()'s own: then the request goes on at once.
         if released:
             route.continue_()
         else:
             held.append(route)
 
-    page.route(re.compile(r".*/assets/javascripts/bundle\.[0-9a-f]+\.min\.js$"), hold, times=1)
+    page.route(BUNDLE, hold, times=1)
     page.goto(url, wait_until="commit")
     # First paint, and the end of <body> parsed (on a loaded machine a check
     # can run between the two); Material's bundle is still held back.
@@ -78,10 +144,12 @@ def _before_the_start(browser, url: str, **context):
     assert page.evaluate("!window.document$"), "Material had started before the test could act"
 
     def release():
+        """Let the bundle through (and make a first input, if the test made none)."""
         released.append(True)
         for route in held:
             route.continue_()
-        page.wait_for_function("window.document$ && !document.querySelector('.md-header.md-starting')")
+        start_material(page)
+        page.wait_for_function("!document.querySelector('.md-header.md-starting')")
 
     return ctx, page, release
 

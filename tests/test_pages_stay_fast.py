@@ -1,6 +1,6 @@
 """Cheap, deterministic performance guarantees (the figures come from
 `make bench`): nothing but CSS blocks the first paint, no script is even
-requested before it, diagrams are SVG with their space reserved, every page's
+requested before it or before the reader's first input, diagrams are SVG with their space reserved, every page's
 HTML arrives in the first round trip, and every page stays within a byte
 budget."""
 
@@ -33,12 +33,12 @@ def test_no_script_blocks_the_first_paint(site):
     assert blocking_script_problems(site.dir) == []
 
 
-def test_no_script_is_requested_before_the_first_paint(site, visits, figures):
+def test_no_script_is_requested_before_the_first_paint_or_the_first_input(site, visits, figures):
     problems = [p for md, v in visits.items() for p in early_script_problems(md.name, v.paint)]
     assert problems == []
-    gaps = sorted(v.paint["started"] - v.paint["fcp"] for v in visits.values() if v.paint.get("started"))
-    figures.append(f"Material has started (document$) {gaps[len(gaps) // 2]:.0f} ms after the first contentful "
-                   f"paint (median of {len(gaps)} pages, range {gaps[0]:.0f}–{gaps[-1]:.0f} ms)")
+    costs = sorted(v.paint["started"] - v.paint["starting"] for v in visits.values() if v.paint.get("started"))
+    figures.append(f"Material's start, from the first input to document$: {costs[len(costs) // 2]:.0f} ms "
+                   f"(median of {len(costs)} pages, range {costs[0]:.0f}–{costs[-1]:.0f} ms, this machine's CPU)")
 
 
 def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, browser):
@@ -47,6 +47,10 @@ def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, 
     v = visit_alone(browser, broken_site.url + "blocking-script/")
     problems = early_script_problems("blocking-script.md", v.paint)
     assert problems and all(p.startswith("blocking-script.md: /blocking-script.js requested ") for p in problems)
+    # A script fetched after the paint but before any input (a Material that starts itself).
+    early = {"fcp": 100.0, "starting": 900.0, "scripts": [["/assets/javascripts/bundle.js", 300.0]]}
+    assert early_script_problems("eager.md", early) == [
+        "eager.md: /assets/javascripts/bundle.js requested before the reader's first input"]
 
 
 def test_diagrams_are_svg_with_their_space_reserved(site):

@@ -43,7 +43,7 @@ def find_chromium(playwright=None) -> str | None:
     return None
 
 
-# Material starts once the page has painted (overrides/partials/start-after-paint.html)
+# Material starts at the reader's first input (overrides/partials/start-on-first-input.html)
 # and announces the document on document$; resolves when it has, or fails after 10 s.
 MATERIAL_STARTED = """() => new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('Material never started on ' + location.href)), 10000);
@@ -55,6 +55,13 @@ MATERIAL_STARTED = """() => new Promise((resolve, reject) => {
 
 
 def open_page(page, url: str) -> None:
-    """Load `url` the way a reader does and wait until Material's scripts have started."""
+    """Load `url` the way a reader does, move the mouse (Material's scripts wait
+    for a first input) and wait until they have started."""
     page.goto(url, wait_until="load")
+    start_material(page)
+
+
+def start_material(page) -> None:
+    """A first input, as a reader's mouse makes it, and the wait for Material's start."""
+    page.mouse.move(1, 1)
     page.evaluate(MATERIAL_STARTED)
