@@ -99,14 +99,13 @@ def record(page, visit: Visit, origin: str) -> None:
             if urlparse(r.url).netloc == host else None)
     page.on("request", lambda r: visit.requests.append(r.url))
 
-    def gate(route):
-        if urlparse(route.request.url).netloc == host or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            visit.outside_requests.append(route.request.url)
-            route.abort()
+    def refuse(route):
+        visit.outside_requests.append(route.request.url)
+        route.abort()
 
-    page.route("**/*", gate)
+    # Only requests to another host are intercepted: routing every request
+    # through Playwright cost more CPU than the pages themselves.
+    page.route(re.compile(rf"^(?!https?://{re.escape(host)}/|data:|blob:)"), refuse)
 
 
 def scroll_through(page) -> None:
@@ -202,8 +201,23 @@ SEARCH_STATE = """() => ({
 })"""
 
 
+# Counts Material's search result renders: each reply of its search worker
+# rewrites the status line (.md-search-result__meta) once, even when it reads
+# the same as before.
+COUNT_RESULT_RENDERS = """() => {
+  if (window.__searchRenders === undefined) {
+    window.__searchRenders = 0;
+    new MutationObserver(() => window.__searchRenders++).observe(
+      document.querySelector('.md-search-result__meta'), {childList: true, characterData: true, subtree: true});
+  }
+  return window.__searchRenders;
+}"""
+SEARCH_SETTLED = """(before) => window.__searchRenders > before &&
+  !document.querySelector('.md-search-result__meta').textContent.includes('初始化')"""
+
+
 def search(page, query: str) -> dict:
-    """Type `query` into the real search box and return the result list once it settles.
+    """Type `query` into the real search box and return the result list Material renders for it.
 
     Returns {"meta": the status line, "groups": [[page link, section links…], …]}
     with links relative to the site root and without the ?h= highlight parameter.
@@ -211,17 +225,12 @@ def search(page, query: str) -> dict:
     box = page.locator("input[data-md-component=search-query]")
     if not box.is_visible():
         page.locator("label[for=__search]").first.click()
-    box.fill(query)
-    box.press("End")  # the search box listens to keyup
-    previous, stable = None, 0
-    for _ in range(100):
-        page.wait_for_timeout(60)
-        state = page.evaluate(SEARCH_STATE)
-        ready = state["query"] == query and "初始化" not in state["meta"]
-        stable = stable + 1 if ready and state == previous else 0
-        if stable >= 3:
-            break
-        previous = state
+    if box.input_value() != query:  # Material searches only when the text changes
+        box.fill(query)  # focuses the box; Material reads the text at the next keyup
+        before = page.evaluate(COUNT_RESULT_RENDERS)
+        box.press("End")
+        page.wait_for_function(SEARCH_SETTLED, arg=before, timeout=15000)
+    state = page.evaluate(SEARCH_STATE)
     base = page.evaluate("new URL(JSON.parse(document.getElementById('__config').textContent).base, location.href).href")
 
     def clean(href: str) -> str:
