@@ -59,6 +59,7 @@ class Visit:
     requests: list[str] = field(default_factory=list)
     diagrams: dict = field(default_factory=dict)
     paint: dict = field(default_factory=dict)
+    axe: list = field(default_factory=list)
 
 
 # When the first contentful paint happened, when the reader's first input asked
@@ -111,9 +112,16 @@ def record(page, visit: Visit, origin: str) -> None:
 def scroll_through(page) -> None:
     """Scroll to the bottom a screenful at a time, the way a reader does, so
     that everything drawn when it comes into view (a diagram left for the
-    browser) has been in view once."""
+    browser, `pre.mermaid`) has been in view once. A page without such a
+    diagram jumps to its end: the same scroll handlers run, for a fraction of
+    the work."""
     page.evaluate("""async () => {
       const frame = () => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 20)));
+      if (!document.querySelector('pre.mermaid')) {
+        window.scrollTo(0, document.documentElement.scrollHeight);
+        await frame();
+        return;
+      }
       const step = Math.max(400, window.innerHeight);
       for (let y = 0; y < document.documentElement.scrollHeight + step; y += step) {
         window.scrollTo(0, y);
@@ -150,12 +158,16 @@ def follow_link(page, base_url: str, path: str, within: str = "") -> None:
     page.wait_for_url(lambda url: url.split("#")[0] == base_url + path)
 
 
-def visit(context, url: str, expected_diagrams: int) -> Visit:
+def visit(context, url: str, expected_diagrams: int, axe: bool = False) -> Visit:
+    """Load, read through and record one page; with `axe`, also its axe violations
+    as a reader at its end sees it (axe_at_the_end())."""
     page = context.new_page()
     result = Visit(url)
     record(page, result, url)
     result.diagrams = read_through(page, url, expected_diagrams)
     result.paint = page.evaluate(PAINT_TIMING)
+    if axe:
+        result.axe = axe_at_the_end(page)
     page.wait_for_timeout(200)
     page.close()
     return result
@@ -268,9 +280,9 @@ DIAGRAM_FIT = """() => [...document.querySelectorAll('article .mermaid-diagram')
 })"""
 
 
-def phone_context(browser):
+def phone_context(browser, **options):
     """A fresh profile on a 360 px touch phone with a 2x screen."""
-    return reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    return reader_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, **options)
 
 
 # WCAG 2.1 A and AA, plus axe's best practices (Lighthouse checks some of
@@ -283,6 +295,27 @@ def axe_violations(page) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
     return Axe().run(page, options=WCAG_21_AA).response["violations"]
+
+
+# Resolves once no animation or transition is running (checked each frame,
+# from the second frame on, so that one a scroll has just set off is seen), or after 2 s.
+AT_REST = """() => new Promise(done => {
+  setTimeout(done, 2000);
+  const check = () => document.getAnimations().some(a => a.playState === 'running')
+    ? requestAnimationFrame(check) : done();
+  requestAnimationFrame(() => requestAnimationFrame(check));
+})"""
+
+
+def axe_at_the_end(page) -> list[dict]:
+    """axe's violations at the end of the page, a little way back up, as a reader
+    who has read it sees it: the header and the back-to-top button in their
+    scrolled states, once their transitions are over (axe would otherwise
+    measure a half-transparent frame of Material's fading back-to-top button)."""
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.mouse.wheel(0, -200)
+    page.evaluate(AT_REST)
+    return axe_violations(page)
 
 
 # The smallest rendered size, in CSS pixels, of the text of each diagram.

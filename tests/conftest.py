@@ -2,9 +2,11 @@
 
 - `site`: a strict build of the project, served on 127.0.0.1;
 - `browser`: the system Chromium through Playwright (never downloaded);
-- `visits`: every page loaded once in Chromium, with what it did recorded;
-- `phone_visits`: every page read through once on a 360 px phone, with what the
-  phone checks measure (sideways scroll, each diagram's fit, diagram text size);
+- `visits`: every page loaded once in Chromium (light, 1280 px), with what it
+  did recorded and what axe finds;
+- `phone_visits`: every page read through once on a 360 px phone in the dark
+  scheme, with what the phone checks measure (sideways scroll, each diagram's
+  fit, diagram text size) and what axe finds;
 - `broken_site`: the project with every file of tests/fixtures/broken-pages/
   laid over docs/, built once (not strict) and served, for checks that must fail;
 - `moved_site`: the project with a page moved (and redirected), built for a
@@ -32,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from browsing import DIAGRAM_FIT, DIAGRAM_TEXT_PX, SIDEWAYS, phone_context, read_through, reader_context, visit
+from browsing import (DIAGRAM_FIT, DIAGRAM_TEXT_PX, SIDEWAYS, axe_at_the_end, phone_context, read_through,
+                      reader_context, visit)
 from checks import mermaid_fences
 from tools.addresses import md_url
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
@@ -101,12 +104,9 @@ def _arguments(path: str, name: str) -> frozenset[str]:
 
 def share_of(nodeid: str) -> str:
     """Which share of a parallel run a test belongs to: its file, so that the
-    file's fixtures are made once; the sweep it reads, if it reads one; and
-    each axe view alone, as the two longest tests."""
+    file's fixtures are made once; or the sweep it reads, if it reads one."""
     path, _, rest = nodeid.partition("::")
     name = rest.partition("[")[0]
-    if name == "test_no_page_has_an_axe_violation":
-        return nodeid
     try:
         arguments = _arguments(path, name)
     except Exception:  # not a plain test function: keep the file together
@@ -231,24 +231,26 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def visits(site, browser):
-    """Every page of the site loaded once in Chromium: {md path: Visit}."""
+    """Every page of the site loaded once in Chromium, light scheme, 1280 px,
+    axe included: {md path: Visit}."""
     fences = mermaid_fences(site.root / "docs")
-    ctx = reader_context(browser)
-    recorded = {md: visit(ctx, site.url_of(md), len(fences.get(md, []))) for md in site.pages()}
+    ctx = reader_context(browser, color_scheme="light")
+    recorded = {md: visit(ctx, site.url_of(md), len(fences.get(md, [])), axe=True) for md in site.pages()}
     ctx.close()
     return recorded
 
 
 @pytest.fixture(scope="session")
 def phone_visits(site, browser):
-    """Every page read through once on a 360 px phone: {md path: {"sideways", "fit", "text_px"}}."""
+    """Every page read through once on a 360 px phone in the dark scheme:
+    {md path: {"sideways", "fit", "text_px", "axe"}}."""
     fences = mermaid_fences(site.root / "docs")
-    ctx = phone_context(browser)
+    ctx = phone_context(browser, color_scheme="dark")
     page = ctx.new_page()
     measured = {}
     for md in site.pages():
         read_through(page, site.url_of(md), len(fences.get(md, [])))
         measured[md] = {"sideways": page.evaluate(SIDEWAYS), "fit": page.evaluate(DIAGRAM_FIT),
-                        "text_px": page.evaluate(DIAGRAM_TEXT_PX)}
+                        "text_px": page.evaluate(DIAGRAM_TEXT_PX), "axe": axe_at_the_end(page)}
     ctx.close()
     return measured
