@@ -99,7 +99,7 @@ def test_a_raster_diagram_is_reported_with_its_file_and_page(browser, tmp_path, 
     broken = print_fixture(browser, "raster-diagram", tmp_path)
     problems = pdf_diagram_problems(broken, diagram_captions(site.dir))
     assert (f"{display_name(broken)}: page 1 has 1 raster image(s) where the diagram "
-            "「全虚拟化示意图——用户态代码直接执行；客户内核在没有硬件辅助的 x86 上经二进制翻译（实线），有硬件辅助时直接执行、被拦截的操作才陷入（虚线）」 should be vector graphics") in problems
+            "「全虚拟化示意图——用户态代码直接执行；客户机内核在没有硬件辅助的 x86 上经二进制翻译（实线），有硬件辅助时直接执行、被拦截的操作才陷入（虚线）」 should be vector graphics") in problems
 
 
 def test_the_print_page_has_cover_toc_and_every_diagram(site):
