@@ -13,11 +13,11 @@
   project path (/virtualization-docs/), not served.
 
 `make test` runs the tests in four worker processes (pytest-xdist, `-n 4`,
-shared out by share_of() below): then the
-main process builds and serves the site once, before the workers start, and
-every worker uses that build (SHARED_SITE below); each worker builds the
-fixture sites it needs itself. Figures from the workers are printed at the end
-as in a single process.
+shared out by share_of() below): then the main process builds and serves the
+site and the broken site once, side by side, before the workers start, and
+every worker uses those builds (SHARED_SITES below); each worker builds the
+other fixture sites it needs itself. Figures from the workers are printed at
+the end as in a single process.
 """
 
 from __future__ import annotations
@@ -70,24 +70,51 @@ def build_and_serve(project: Path, site_dir: Path, strict: bool, env: dict | Non
     return Site(project, site_dir, url, result.stderr), server
 
 
-# Where the main process of a parallel run tells its workers about the site it built.
-SHARED_SITE = "VIRT_DOCS_SHARED_SITE"
+# Where the main process of a parallel run tells its workers about the sites it
+# built: {fixture name: environment variable}.
+SHARED_SITES = {"site": "VIRT_DOCS_SHARED_SITE", "broken_site": "VIRT_DOCS_SHARED_BROKEN_SITE"}
 
 
 def _is_parallel_main(config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
+def _broken_project(tmp: Path) -> Path:
+    """The project with every file of tests/fixtures/broken-pages/ laid over docs/."""
+    return project_copy(tmp, {f"docs/{p.name}": p for p in sorted((FIXTURES / "broken-pages").iterdir())})
+
+
 def pytest_configure(config):
-    """In the main process of a parallel run: build and serve the site once,
-    before the workers start (they inherit the environment)."""
+    """In the main process of a parallel run: build and serve the site and the
+    broken site once, side by side, before the workers start (they inherit the
+    environment). Each worker would otherwise build the broken site again."""
     if not _is_parallel_main(config):
         return
-    site_dir = Path(tempfile.mkdtemp(prefix="site-"))
-    url, result, server = serve_build(ROOT, site_dir, strict=True)
-    shared = {"root": str(ROOT), "dir": str(site_dir) if server else "", "url": url, "log": result.stderr}
-    config._shared_site = (server, site_dir)
-    os.environ[SHARED_SITE] = json.dumps(shared)
+    from concurrent.futures import ThreadPoolExecutor
+
+    tmp = Path(tempfile.mkdtemp(prefix="sites-"))
+    jobs = {"site": (ROOT, True), "broken_site": (_broken_project(tmp / "broken-project"), False)}
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        futures = {name: pool.submit(serve_build, project, tmp / name, strict=strict)
+                   for name, (project, strict) in jobs.items()}
+    config._shared_sites = (tmp, [])
+    for name, future in futures.items():
+        url, result, server = future.result()
+        if server is not None:
+            config._shared_sites[1].append(server)
+        os.environ[SHARED_SITES[name]] = json.dumps({"root": str(jobs[name][0]), "dir": str(tmp / name) if server else "",
+                                                     "url": url, "log": result.stderr})
+
+
+def _shared_site(name: str) -> Site | None:
+    """In a worker of a parallel run, the site the main process built for fixture `name`."""
+    shared = os.environ.get(SHARED_SITES[name])
+    if not shared:
+        return None
+    built = json.loads(shared)
+    if not built["dir"]:
+        pytest.fail(f"mkdocs build failed for {built['root']}:\n{built['log'][-4000:]}", pytrace=False)
+    return Site(Path(built["root"]), Path(built["dir"]), built["url"], built["log"])
 
 
 # Session fixtures that sweep every page: the tests that read one of them
@@ -129,21 +156,18 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_unconfigure(config):
-    server, site_dir = getattr(config, "_shared_site", (None, None))
-    if server is not None:
+    tmp, servers = getattr(config, "_shared_sites", (None, []))
+    for server in servers:
         server.shutdown()
-    if site_dir is not None:
-        shutil.rmtree(site_dir, ignore_errors=True)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    shared = os.environ.get(SHARED_SITE)
+    shared = _shared_site("site")
     if shared:  # a worker of a parallel run: the main process built it
-        built = json.loads(shared)
-        if not built["dir"]:
-            pytest.fail(f"mkdocs build failed for {built['root']}:\n{built['log'][-4000:]}", pytrace=False)
-        yield Site(Path(built["root"]), Path(built["dir"]), built["url"], built["log"])
+        yield shared
         return
     built, server = build_and_serve(ROOT, tmp_path_factory.mktemp("site"), strict=True)
     yield built
@@ -152,9 +176,12 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def broken_site(tmp_path_factory):
-    overlay = {f"docs/{p.name}": p for p in sorted((FIXTURES / "broken-pages").iterdir())}
-    project = project_copy(tmp_path_factory.mktemp("broken-project"), overlay)
-    built, server = build_and_serve(project, tmp_path_factory.mktemp("broken-site"), strict=False)
+    shared = _shared_site("broken_site")
+    if shared:
+        yield shared
+        return
+    built, server = build_and_serve(_broken_project(tmp_path_factory.mktemp("broken-project")),
+                                    tmp_path_factory.mktemp("broken-site"), strict=False)
     yield built
     server.shutdown()
 
