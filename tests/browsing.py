@@ -224,8 +224,10 @@ COUNT_RESULT_RENDERS = """() => {
   }
   return window.__searchRenders;
 }"""
+# A render since `before` that is neither "正在初始化搜索引擎" nor the empty box's
+# "键入以开始搜索" (focusing the box can make Material render for the old text).
 SEARCH_SETTLED = """(before) => window.__searchRenders > before &&
-  !document.querySelector('.md-search-result__meta').textContent.includes('初始化')"""
+  !/初始化|键入以开始搜索/.test(document.querySelector('.md-search-result__meta').textContent)"""
 
 
 def search(page, query: str) -> dict:
@@ -238,10 +240,14 @@ def search(page, query: str) -> dict:
     if not box.is_visible():
         page.locator("label[for=__search]").first.click()
     if box.input_value() != query:  # Material searches only when the text changes
-        box.fill(query)  # focuses the box; Material reads the text at the next keyup
         before = page.evaluate(COUNT_RESULT_RENDERS)
+        box.fill(query)  # focuses the box: Material may search at once, or at the next keyup
         box.press("End")
-        page.wait_for_function(SEARCH_SETTLED, arg=before, timeout=15000)
+        try:
+            page.wait_for_function(SEARCH_SETTLED, arg=before, timeout=15000)
+        except Exception as error:  # say what the search box showed instead
+            raise AssertionError(f"no results rendered for {query!r} in 15 s on {page.url}: "
+                                 f"{page.evaluate(SEARCH_STATE)} ({error.__class__.__name__})") from None
     state = page.evaluate(SEARCH_STATE)
     base = page.evaluate("new URL(JSON.parse(document.getElementById('__config').textContent).base, location.href).href")
 

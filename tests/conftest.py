@@ -38,7 +38,7 @@ from browsing import (DIAGRAM_FIT, DIAGRAM_TEXT_PX, SIDEWAYS, axe_at_the_end, ph
                       reader_context, visit)
 from checks import mermaid_fences
 from tools.addresses import md_url
-from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_test_chromium
 from tools.sitebuild import ROOT, build, project_copy, serve_build
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -117,9 +117,10 @@ def _shared_site(name: str) -> Site | None:
     return Site(Path(built["root"]), Path(built["dir"]), built["url"], built["log"])
 
 
-# Session fixtures that sweep every page: the tests that read one of them
-# share a worker, so the sweep is made once per run.
-SWEEPS = ("visits", "phone_visits")
+# Session fixtures that are costly to make (the two sweeps of every page, the
+# moved site's build): the tests that read one of them share a worker, so it
+# is made once per run.
+ONCE_PER_RUN = ("visits", "phone_visits", "moved_site")
 
 
 @functools.cache
@@ -131,14 +132,15 @@ def _arguments(path: str, name: str) -> frozenset[str]:
 
 def share_of(nodeid: str) -> str:
     """Which share of a parallel run a test belongs to: its file, so that the
-    file's fixtures are made once; or the sweep it reads, if it reads one."""
+    file's fixtures are made once; or the costly fixture it reads (ONCE_PER_RUN),
+    if it reads one."""
     path, _, rest = nodeid.partition("::")
     name = rest.partition("[")[0]
     try:
         arguments = _arguments(path, name)
     except Exception:  # not a plain test function: keep the file together
         return path
-    return next((sweep for sweep in SWEEPS if sweep in arguments), path)
+    return next((fixture for fixture in ONCE_PER_RUN if fixture in arguments), path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -211,7 +213,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        executable = find_chromium(playwright)
+        executable = find_test_chromium(playwright)
         if executable is None:
             pytest.fail(INSTALL_HINT, pytrace=False)
         chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)

@@ -1,12 +1,13 @@
-"""The browser tests find Chromium in $CHROMIUM, on PATH, or as Playwright's
-own browser, and without one they fail saying how to install it: never skip."""
+"""The browser tests find Chromium in $CHROMIUM, on PATH (chromium-headless-shell
+first), or as Playwright's own browser, and without one they fail saying how to
+install it: never skip."""
 
 import os
 import re
 import subprocess
 import sys
 
-from tools.browser import INSTALL_HINT, find_chromium
+from tools.browser import INSTALL_HINT, find_chromium, find_test_chromium
 from tools.sitebuild import ROOT
 
 
@@ -16,7 +17,7 @@ def test_chromium_is_found_here():
 
 def test_a_wrong_chromium_path_is_not_silently_replaced(monkeypatch):
     monkeypatch.setenv("CHROMIUM", "/nonexistent/chrome")
-    assert find_chromium() is None
+    assert find_chromium() is None and find_test_chromium() is None
 
 
 def test_no_chromium_fails_with_install_instructions():
