@@ -2,7 +2,7 @@
 that use it; abbreviations show their expansion on hover and tap everywhere,
 from one source of truth (includes/abbreviations.md)."""
 
-from browsing import open_page
+from browsing import open_page, phone_context
 from checks import glossary_problems, tooltip_problems
 from conftest import FIXTURES
 from hooks.build import load_abbreviations
@@ -63,3 +63,22 @@ def test_a_tooltip_opens_on_hover(site, context):
     page.locator("article abbr", has_text="AMD-V").first.hover()
     tooltip = page.locator(".md-tooltip2, .md-tooltip").filter(has_text="AMD Virtualization").first
     tooltip.wait_for(state="visible", timeout=5000)
+
+
+def test_a_first_tap_on_an_abbreviation_opens_its_tooltip_on_a_phone(site, browser):
+    # The tap is the page's first input: it starts Material
+    # (partials/start-on-first-input.html), and the tooltip still opens.
+    ctx = phone_context(browser)
+    page = ctx.new_page()
+    page.goto(site.url + "hypervisor/", wait_until="load")
+    assert page.evaluate("!window.document$"), "Material started before the tap"
+    # The first abbreviation on the first screen: tapping it needs no scroll (a scroll would start Material).
+    first = page.evaluate("""() => { const a = [...document.querySelectorAll('article abbr')]
+        .find(a => { const r = a.getBoundingClientRect(); return r.top > 60 && r.bottom < innerHeight; });
+      if (!a) return null; const r = a.getBoundingClientRect();
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2, title: a.title}; }""")
+    assert first, "no abbreviation on the first screen of hypervisor/ at 360 px"
+    page.touchscreen.tap(first["x"], first["y"])
+    tooltip = page.locator(".md-tooltip2, .md-tooltip").filter(has_text=first["title"]).first
+    tooltip.wait_for(state="visible", timeout=10000)
+    ctx.close()
