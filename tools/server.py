@@ -65,6 +65,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Four test workers share one server: with socketserver's default backlog
+    # of 5, connections beyond it wait for a SYN retransmit (1 s and more).
+    request_queue_size = 128
 
     def handle_error(self, request, client_address) -> None:
         # A browser that cancels a request (a prefetch, a navigation) closes
