@@ -150,12 +150,28 @@ def read_through(page, url: str, expected_diagrams: int) -> dict:
     return diagram_state(page, expected_diagrams)
 
 
+# How many documents Material has shown in this window (document$ emissions),
+# counted from the first call; undefined before Material has started.
+COUNT_DOCUMENTS = """() => {
+  if (window.document$ && window.__documents === undefined) {
+    window.__documents = 0;
+    document$.subscribe(() => window.__documents++);
+  }
+  return window.__documents;
+}"""
+
+
 def follow_link(page, base_url: str, path: str, within: str = "") -> None:
-    """Click the first link to `path` (inside `within`) and wait until the page is there."""
+    """Click the first link to `path` (inside `within`) and wait until the page is there:
+    the address, and with instant navigation also Material's swap of the document
+    (the address changes first, and a click meanwhile would land on the old page)."""
+    shown = page.evaluate(COUNT_DOCUMENTS)
     page.locator(f'{within} a[href$="{path}"]'.strip()).first.evaluate("a => a.click()")
     # Material's navigation.tracking may already have added a section's #anchor
     # (under load, even the previous page's): the page is there all the same.
     page.wait_for_url(lambda url: url.split("#")[0] == base_url + path)
+    if shown is not None:  # a full load starts a new window, where the count is gone
+        page.wait_for_function("(shown) => window.__documents === undefined || window.__documents > shown", arg=shown)
 
 
 def visit(context, url: str, expected_diagrams: int, axe: bool = False) -> Visit:
