@@ -161,6 +161,18 @@ COUNT_DOCUMENTS = """() => {
 }"""
 
 
+def load_untouched(page, url: str, wait_ms: int = 0) -> None:
+    """Load `url` with no input at all, as Lighthouse and a reader who has not
+    touched the page yet see it, wait two frames (the site's own scripts that
+    run before Material) and `wait_ms` more. Material waits for a first input
+    (overrides/partials/start-on-first-input.html): fails if it started anyway."""
+    page.goto(url, wait_until="load")
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done))))")
+    if wait_ms:
+        page.wait_for_timeout(wait_ms)
+    assert page.evaluate("!window.document$"), f"Material started on {url} without an input"
+
+
 def follow_link(page, base_url: str, path: str, within: str = "") -> None:
     """Click the first link to `path` (inside `within`) and wait until the page is there:
     the address, and with instant navigation also Material's swap of the document

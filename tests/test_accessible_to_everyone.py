@@ -6,7 +6,7 @@ language is Chinese."""
 
 import pytest
 
-from browsing import axe_at_the_end, axe_violations, open_page, phone_context, reader_context
+from browsing import axe_at_the_end, axe_violations, load_untouched, open_page, phone_context, reader_context
 from checks import axe_problems
 
 
@@ -40,9 +40,7 @@ def test_a_page_before_material_starts_has_no_axe_violation(site, browser):
     page = ctx.new_page()
     problems = []
     for path in ("deep/io-virtualization/", "labs/emulation/", "types/full-virtualization/", "glossary/"):
-        page.goto(site.url + path, wait_until="load")
-        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done))))")
-        assert page.evaluate("!window.document$"), f"Material started on {path} without an input"
+        load_untouched(page, site.url + path)
         problems += axe_problems(path, axe_violations(page))
     ctx.close()
     assert problems == []

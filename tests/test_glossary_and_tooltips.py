@@ -2,7 +2,7 @@
 that use it; abbreviations show their expansion on hover and tap everywhere,
 from one source of truth (includes/abbreviations.md)."""
 
-from browsing import open_page, phone_context
+from browsing import load_untouched, open_page, phone_context
 from checks import glossary_problems, tooltip_problems
 from conftest import FIXTURES
 from hooks.build import load_abbreviations
@@ -70,8 +70,7 @@ def test_a_first_tap_on_an_abbreviation_opens_its_tooltip_on_a_phone(site, brows
     # (partials/start-on-first-input.html), and the tooltip still opens.
     ctx = phone_context(browser)
     page = ctx.new_page()
-    page.goto(site.url + "hypervisor/", wait_until="load")
-    assert page.evaluate("!window.document$"), "Material started before the tap"
+    load_untouched(page, site.url + "hypervisor/")
     # The first abbreviation on the first screen: tapping it needs no scroll (a scroll would start Material).
     first = page.evaluate("""() => { const a = [...document.querySelectorAll('article abbr')]
         .find(a => { const r = a.getBoundingClientRect(); return r.top > 60 && r.bottom < innerHeight; });

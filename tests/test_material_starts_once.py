@@ -10,7 +10,7 @@ scheme from the first paint, and a `/` pressed then opens search
 
 import re
 
-from browsing import PHONE, follow_link, phone_context, reader_context
+from browsing import PHONE, follow_link, load_untouched, phone_context, reader_context
 from tools.browser import MATERIAL_STARTED, open_page, start_material
 
 # Counts document$ emissions from the moment Material creates it; with
@@ -34,14 +34,13 @@ def _loaded_and_left_alone(page, url: str, ms: int = 1000) -> list[str]:
     """Load `url`, wait `ms` after the load event without any input; the bundle requests seen."""
     requests = []
     page.on("request", lambda r: requests.append(r.url) if BUNDLE.match(r.url) else None)
-    page.goto(url, wait_until="load")
-    page.wait_for_timeout(ms)
+    load_untouched(page, url, ms)
     return requests
 
 
 def test_a_page_that_is_only_looked_at_runs_none_of_materials_scripts(site, browser):
-    for options in ({}, {"viewport": PHONE, "is_mobile": True, "has_touch": True}):
-        ctx = reader_context(browser, **options)
+    for make_context in (reader_context, phone_context):
+        ctx = make_context(browser)
         page = ctx.new_page()
         assert _loaded_and_left_alone(page, site.url + "hypervisor/") == []
         assert page.evaluate("!window.document$ && !performance.getEntriesByName('material-starting').length")
