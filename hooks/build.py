@@ -112,11 +112,14 @@ def glossary_cell(text: str) -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    front_matter = front_matter_problem(markdown, page.file.src_uri)
+    front_matter = front_matter_problem(markdown, page.file.src_uri) or description_problem(page)
     if front_matter:
         log.error(front_matter)
     if getattr(page.file, "generated_by", None) is None:
-        for problem in heading_id_problems(markdown, page.file.content_string, page.file.src_uri):
+        source = page.file.content_string
+        for problem in (heading_id_problems(markdown, source, page.file.src_uri)
+                        + local_abbreviation_problems(source, page.file.src_uri)
+                        + snippet_path_problems(source, page.file.src_uri, Path(config.config_file_path).parent)):
             log.error(problem)
     if GLOSSARY_MARKER not in markdown:
         return markdown
@@ -165,6 +168,9 @@ def encoding_problems(path: Path, base: Path) -> list[str]:
     """A file pages include that is not UTF-8, named with its line (MkDocs
     would blame the first page that includes it)."""
     data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        return [f"{display_path(path)}:1:1: starts with a byte-order mark (U+FEFF), which pages would show "
+                "and which hides the first line's definition; save the file as UTF-8 without BOM"]
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -195,11 +201,58 @@ def front_matter_problem(markdown: str, name: str) -> str | None:
     return None
 
 
+def description_problem(page) -> str | None:
+    """A `description:` that is not one line of text. Material writes it into
+    <meta name="description" content="…"> unescaped, so an ASCII double quote
+    or angle bracket would cut the tag short or add markup to every page's head."""
+    if "description" not in page.meta:
+        return None
+    value, name = page.meta["description"], f"docs/{page.file.src_uri}"
+    if not isinstance(value, str) or not value.strip():
+        return (f"{name}: `description:` must be one line of text, not {value!r}; search results and link "
+                "previews show it")
+    bad = re.search(r'["<>]', value)
+    if bad:
+        return (f"{name}: `description:` contains {bad.group(0)!r}, which would break the page's "
+                "<meta name=\"description\"> tag; use full-width quotes “” or 「」 and words instead of < >")
+    return None
+
+
+def local_abbreviation_problems(source: str, name: str, path: Path = ABBREVIATIONS) -> list[str]:
+    """A page that defines an abbreviation the site defines too: the site's
+    definition is appended to every page last and silently wins."""
+    site = load_abbreviations(path)
+    return [f"docs/{name}:{number}: *[{match['abbr']}] is also defined in {display_path(path)}, which every page "
+            "appends last, so this page's definition would never show; change it there, or use another word"
+            for number, line in enumerate(source.splitlines(), 1)
+            if (match := _ABBR_LINE.match(line.strip())) and match["abbr"] in site]
+
+
+_SNIPPET = re.compile(r'^\s*-{1,}8<-{1,}\s+"([^"]+?)(?::[\w-]+)?"\s*$')
+
+
+def snippet_path_problems(source: str, name: str, base: Path) -> list[str]:
+    """An included file that is, or passes through, a symbolic link leading
+    outside the repository: pymdownx.snippets follows links, so a link could
+    publish a file of the build machine."""
+    problems, root = [], base.resolve()
+    for number, line in enumerate(source.splitlines(), 1):
+        match = _SNIPPET.match(line)
+        if match and (base / match.group(1)).exists():
+            target = (base / match.group(1)).resolve()
+            if root not in target.parents:
+                problems.append(f"docs/{name}:{number}: the include {match.group(1)!r} leads outside the "
+                                f"repository (to {target}) through a symbolic link; include files of the "
+                                "repository only")
+    return problems
+
+
 _HEADING = re.compile(r'<h([2-6])\b[^>]*?\bid="([^"]*)"[^>]*>(.*?)</h\1>', re.S)
 _KEBAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-_MD_HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
+_MD_HEADING = re.compile(r"^\s*(#{2,6})(?!#)\s*(\S.*?)\s*$")
+_SETEXT_UNDERLINE = re.compile(r"^\s*(-{2,}|={2,})\s*$")
 _MD_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
 
@@ -207,17 +260,23 @@ _EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
 def heading_id_problems(markdown: str, source: str, name: str) -> list[str]:
     """Each h2-h6 in the Markdown has an explicit ASCII kebab-case id: shared
     links point at ids, and one made up by MkDocs (_1) moves when a heading is added."""
-    problems, fence = [], None
+    problems, fence, previous = [], None, ""
     lines = source.splitlines()
     for line in markdown.splitlines():
         opened = _MD_FENCE.match(line)
         if opened and (fence is None or opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence)):
             fence = opened.group(1) if fence is None else None
+            previous = ""
+            continue
+        where = f"docs/{name}:{lines.index(line) + 1}" if line in lines else f"docs/{name}"
+        above, previous = previous.strip(), line
+        if fence is None and _SETEXT_UNDERLINE.match(line) and above and not above.startswith(("|", "-", "*", "+", ">", "<", "#")):
+            problems.append(f"{where}: a setext heading (a line underlined with {line.strip()[:3]}…) gets no "
+                            f"explicit id; write it as `## {above} {{#english-id}}`")
             continue
         match = _MD_HEADING.match(line) if fence is None else None
         if not match:
             continue
-        where = f"docs/{name}:{lines.index(line) + 1}" if line in lines else f"docs/{name}"
         explicit = _EXPLICIT_ID.search(match.group(2))
         if not explicit:
             problems.append(f"{where}: heading has no explicit id, write it as `{match.group(1)} {match.group(2)} {{#english-id}}`")
@@ -237,6 +296,25 @@ def duplicate_id_problems(content: str, name: str) -> list[str]:
     return problems
 
 
+_ANY_HEADING = re.compile(r"<h([2-6])\b([^>]*)>(.*?)</h\1>", re.S)
+_ID_ATTRIBUTE = re.compile(r'\bid="([^"]*)"')
+
+
+def made_up_id_problems(content: str, name: str) -> list[str]:
+    """An h2-h6 in the page's HTML with no id, or with one MkDocs made up
+    (_1, _2: Chinese titles): it came from an include, raw HTML or a form the
+    Markdown check above cannot see, and its address would move."""
+    problems = []
+    for _, attributes, inner in _ANY_HEADING.findall(content):
+        title = html.unescape(re.sub(r"<[^>]+>", "", inner)).rstrip("¶").strip()
+        found = _ID_ATTRIBUTE.search(attributes)
+        if not found or re.fullmatch(r"_\d+", found.group(1)):
+            problems.append(f"docs/{name}: heading 「{title}」 has {'an id made up by MkDocs (#' + found.group(1) + ')' if found else 'no id'}; "
+                            "if it comes from an include or raw HTML, give it an explicit id there ({#english-id} "
+                            "or id=\"english-id\")")
+    return problems
+
+
 # Code blocks (the labs' program listings and outputs) stay out of the search
 # index: readers search for words the prose explains, and listings would make
 # the index, which every first search downloads, twice as large.
@@ -245,7 +323,7 @@ _CODE_BLOCK = re.compile(r'<div class="(language-\w+ )?highlight">|<pre>(?=<code
 
 def on_page_content(content: str, page, config, files) -> str:
     if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
-        for problem in duplicate_id_problems(content, page.file.src_uri):
+        for problem in duplicate_id_problems(content, page.file.src_uri) + made_up_id_problems(content, page.file.src_uri):
             log.error(problem)
     return _CODE_BLOCK.sub(lambda m: m.group(0)[:-1] + " data-search-exclude>", content)
 

@@ -8,10 +8,12 @@ Python, and the templates read one plain dict, `page.meta["provenance"]`.
 Keep it that thin, so that a move to Zensical means re-wiring those events,
 not rewriting the logic.
 
-- Repository address: `repo_url` in mkdocs.yml reads REPO_URL, with a
-  placeholder default for local builds. In CI (CI=true, as GitHub Actions and
-  .ci/run set it) a build without REPO_URL stops with a message, rather than
-  publish edit links and feedback issues that point at the placeholder.
+- Addresses: `repo_url` and `site_url` in mkdocs.yml read REPO_URL and
+  SITE_URL, with placeholder defaults for local builds. In CI (CI=true, as
+  GitHub Actions and .ci/run set it) a build without REPO_URL stops with a
+  message, rather than publish edit links and feedback issues that point at
+  the placeholder; an empty SITE_URL, an address that would break the HTML
+  it is written into, or a repository that is not on GitHub stop it too.
 - Dates: mkdocs-git-revision-date-localized-plugin reads 最后更新 and 创建日期
   from git. It needs the full history: in a shallow clone every file would
   get the date of the one commit there is, a wrong date. So before the plugin
@@ -37,8 +39,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from mkdocs.exceptions import PluginError
@@ -54,17 +58,64 @@ def in_ci(environ=os.environ) -> bool:
     return environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def repo_url_problem(environ=os.environ) -> str | None:
-    """Why this environment may not build, as far as REPO_URL goes, or None."""
-    value = environ.get("REPO_URL", "").strip()
-    if value and not value.startswith(("https://", "http://")):
-        return f"REPO_URL is {value!r}: give the repository's web address, e.g. https://github.com/OWNER/REPO"
-    if not value and in_ci(environ):
-        return ("REPO_URL is not set, and this is a CI build (CI=true): the site would publish edit links "
-                "and feedback issues pointing at the placeholder repository in mkdocs.yml. Set REPO_URL to "
-                "the repository's address, e.g. REPO_URL=https://github.com/OWNER/REPO (the deploy workflow "
-                "sets it from ${{ github.server_url }}/${{ github.repository }}).")
+# Characters that would end or break an HTML attribute or a URL: the
+# templates write these addresses into href="…" and content="…" unescaped
+# (Material's own templates included), so they are refused, not escaped.
+_UNSAFE_IN_URL = re.compile(r'["\'<>`\\\s]')
+_GITHUB_HOST = re.compile(r"^(github\.com|github\.[a-z0-9.-]+)$")
+
+
+def _url_parts_problem(name: str, value: str, example: str) -> str | None:
+    """Why `value` cannot serve as the address `name`, or None."""
+    unsafe = _UNSAFE_IN_URL.search(value)
+    if unsafe:
+        return (f"{name} is {value!r}: it contains {unsafe.group(0)!r}, which would break the HTML of every page "
+                f"that links to it; give a plain address, e.g. {example}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return f"{name} is {value!r}: give a web address starting with https://, e.g. {example}"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return (f"{name} is {value!r}: an address with a query (?) or a fragment (#) cannot have page paths "
+                f"added to it; give the bare address, e.g. {example}")
     return None
+
+
+def address_problems(site_url: str | None, repo_url: str | None, environ=os.environ) -> list[str]:
+    """Why the site's addresses may not be built into its pages.
+
+    site_url (SITE_URL): a whole web address; an empty one would build a site
+    without canonical links, sitemap or structured data.
+    repo_url (REPO_URL): the edit and view-source buttons (edit_uri) and the
+    feedback widget's new-issue link are GitHub's URL forms, so it must be a
+    GitHub repository (github.com, or a GitHub Enterprise host named github.*),
+    https://HOST/OWNER/REPO and nothing after it. In CI, REPO_URL must be set."""
+    problems = []
+    site_url, repo_url = (site_url or "").strip(), (repo_url or "").strip()
+    example = "SITE_URL=https://OWNER.github.io/REPO/"
+    if not site_url:
+        problems.append(f"site_url is empty (SITE_URL={environ.get('SITE_URL', '')!r}): the site would have no "
+                        f"canonical links, sitemap or structured data. Unset SITE_URL to use site_url in "
+                        f"mkdocs.yml, or give the address, e.g. {example}")
+    else:
+        problems.append(_url_parts_problem("SITE_URL", site_url, example))
+    example = "REPO_URL=https://github.com/OWNER/REPO"
+    if not environ.get("REPO_URL", "").strip() and in_ci(environ):
+        problems.append("REPO_URL is not set, and this is a CI build (CI=true): the site would publish edit links "
+                        "and feedback issues pointing at the placeholder repository in mkdocs.yml. Set REPO_URL to "
+                        "the repository's address, e.g. REPO_URL=https://github.com/OWNER/REPO (the deploy "
+                        "workflow sets it from ${{ github.server_url }}/${{ github.repository }}).")
+    elif repo_url:
+        problem = _url_parts_problem("REPO_URL", repo_url, example)
+        parts = urlsplit(repo_url)
+        if problem is None and not _GITHUB_HOST.match(parts.hostname or ""):
+            problem = (f"REPO_URL is {repo_url!r}: the edit, view-source and feedback links are GitHub's URL "
+                       f"forms (/edit/main/…, /raw/…, /issues/new), which {parts.hostname} would answer with "
+                       f"404. Give a GitHub repository, e.g. {example}, or change edit_uri in mkdocs.yml and "
+                       f"overrides/partials/feedback.html for another host first.")
+        if problem is None and len([p for p in parts.path.split("/") if p]) != 2:
+            problem = f"REPO_URL is {repo_url!r}: give the repository itself, HOST/OWNER/REPO, e.g. {example}"
+        problems.append(problem)
+    return [p for p in problems if p]
 
 
 def history_problem(path: str) -> str | None:
@@ -102,9 +153,9 @@ _timezone = ZoneInfo(TIMEZONE)
 @event_priority(100)  # before the dates plugin's own on_config
 def on_config(config):
     global _history, _committed, _timezone
-    problem = repo_url_problem()
-    if problem:
-        raise PluginError(problem)
+    problems = address_problems(config.site_url, config.repo_url)
+    if problems:
+        raise PluginError("\n".join(problems))
     dates = config.plugins.get(DATES_PLUGIN)
     if dates is None:
         raise PluginError(f"hooks/provenance.py needs the {DATES_PLUGIN} plugin in mkdocs.yml")

@@ -95,3 +95,15 @@ def test_the_sitemap_lists_every_page(site):
     sitemap = (site.dir / "sitemap.xml").read_text(encoding="utf-8")
     for page in site.pages():
         assert f"<loc>{site.url_of(page)}</loc>" in sitemap
+
+
+def test_an_address_no_file_can_have_gets_the_404_page(site):
+    # A name too long for the file system, or holding a NUL byte: the
+    # server answers as a static host does, not with an empty response.
+    import urllib.error
+    for path in ["a" * 5000 + "/", "%00/", "no-such-page/"]:
+        try:
+            urllib.request.urlopen(site.url + path)
+            raise AssertionError(f"{path[:20]}… was served with status 200")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404 and "页面不存在" in error.read().decode("utf-8"), path[:20]

@@ -43,8 +43,14 @@ def attacked(tmp_path_factory):
         "docs/diagram-outside.md": BAD / "diagram-outside.md",
         "docs/broken-front-matter.md": BAD / "broken-front-matter.md",
         "docs/headings-and-bare-diagram.md": BAD / "headings-and-bare-diagram.md",
+        "docs/hostile-page.md": BAD / "hostile-page.md",
+        "docs/description-not-text.md": BAD / "description-not-text.md",
+        "docs/title-with-ampersand.md": BAD / "title-with-ampersand.md",
+        "includes/section-without-id.md": BAD / "section-without-id.md",
         "includes/abbreviations.md": abbreviations + (BAD / "abbreviations-appended.md").read_text(encoding="utf-8"),
     })
+    # An include that is a link to a file of the build machine.
+    (project / "includes" / "machine-file.md").symlink_to("/etc/hostname")
     # Page renamed, nav and links updated, but no redirect.
     for path in [project / "mkdocs.yml", *(project / "docs").rglob("*.md")]:
         path.write_text(path.read_text(encoding="utf-8").replace("desktop-virtualization.md", "desktop.md"),
@@ -218,3 +224,96 @@ def test_missing_mermaid_says_what_to_run_even_with_a_stale_stamp(tmp_path):
 def test_make_clean_clears_the_diagram_cache():
     clean = re.search(r"^clean:.*\n\t(.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M).group(1)
     assert ".cache" in clean.split()
+
+
+def test_headings_the_markdown_check_cannot_see_fail_the_build(attacked):
+    # No space after ##, a setext heading, ## inside an admonition, raw <h2>,
+    # and a heading in an include: each would get a made-up id, or none.
+    _, _, result, _, _ = attacked
+    name = "docs/hostile-page.md"
+    assert f"{name}:11: heading has no explicit id, write it as `## 没有空格的标题 {{#english-id}}`" in result.stderr
+    assert f"{name}:14: a setext heading (a line underlined with ---…) gets no explicit id" in result.stderr
+    assert f"{name}:18: heading has no explicit id" in result.stderr
+    assert f"{name}: heading 「原始 HTML 标题」 has no id" in result.stderr
+    assert f"{name}: heading 「包含文件里的小节」 has an id made up by MkDocs (#_" in result.stderr
+
+
+def test_a_description_that_would_break_the_page_head_fails_the_build(attacked):
+    _, site, result, _, _ = attacked
+    assert """docs/hostile-page.md: `description:` contains '"', which would break""" in result.stderr
+    assert "docs/description-not-text.md: `description:` must be one line of text, not ['甲', '乙']" in result.stderr
+
+
+def test_a_page_cannot_silently_lose_its_own_abbreviation(attacked):
+    _, _, result, _, _ = attacked
+    assert ("docs/hostile-page.md:7: *[VMM] is also defined in includes/abbreviations.md, which every page "
+            "appends last") in result.stderr
+
+
+def test_an_include_linking_outside_the_repository_is_refused(attacked):
+    _, site, result, _, _ = attacked
+    assert ("docs/hostile-page.md:24: the include 'includes/machine-file.md' leads outside the repository "
+            "(to /etc/hostname)") in result.stderr
+
+
+def test_a_byte_order_mark_in_an_include_is_named(tmp_path):
+    from hooks.build import encoding_problems
+    bom = tmp_path / "includes" / "abbreviations.md"
+    bom.parent.mkdir()
+    shutil.copy2(BAD / "abbreviations-bom.md", bom)
+    problems = encoding_problems(bom, tmp_path)
+    assert len(problems) == 1 and problems[0].endswith(
+        "abbreviations.md:1:1: starts with a byte-order mark (U+FEFF), which pages would show and which hides the "
+        "first line's definition; save the file as UTF-8 without BOM"), problems
+
+
+@pytest.mark.parametrize("site_url, repo_url, message", [
+    ("", "https://github.com/o/r", "site_url is empty (SITE_URL=''): the site would have no canonical links"),
+    ('https://example.org/a"b/', "https://github.com/o/r", "SITE_URL is 'https://example.org/a\"b/': it contains '\"'"),
+    ("https://example.org/", 'https://github.com/o/r" onmouseover="alert(1)', "REPO_URL is 'https://github.com/o/r\" "
+     "onmouseover=\"alert(1)': it contains '\"'"),
+    ("https://example.org/", "https://gitlab.com/o/r", "REPO_URL is 'https://gitlab.com/o/r': the edit, view-source "
+     "and feedback links are GitHub's URL forms"),
+    ("https://example.org/", "https://github.com/o/r?x=1#frag", "an address with a query (?) or a fragment (#)"),
+    ("https://example.org/", "https://github.com/o", "give the repository itself, HOST/OWNER/REPO"),
+    ("https://example.org/?q=1", "https://github.com/o/r", "SITE_URL is 'https://example.org/?q=1': an address with a query"),
+])
+def test_an_address_that_would_break_every_page_is_refused(site_url, repo_url, message):
+    from hooks.provenance import address_problems
+    problems = address_problems(site_url, repo_url, {"SITE_URL": site_url, "REPO_URL": repo_url})
+    assert any(message in p for p in problems), problems
+
+
+def test_good_addresses_pass():
+    from hooks.provenance import address_problems
+    assert address_problems("https://o.github.io/r/", "https://github.com/o/r", {"REPO_URL": "https://github.com/o/r"}) == []
+    assert address_problems("https://docs.example.org/", "https://github.example.com/team/docs/", {"CI": "true", "REPO_URL": "x"}) == []
+
+
+def test_a_bad_address_fails_the_build_before_any_page(tmp_path):
+    project = project_copy(tmp_path / "project")
+    result = _build(project, tmp_path / "site", env={"REPO_URL": "https://gitlab.com/o/r"})
+    assert result.returncode != 0
+    assert "REPO_URL is 'https://gitlab.com/o/r': the edit, view-source and feedback links" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_project_copy_keeps_symbolic_links_as_links(tmp_path, monkeypatch):
+    # A link in labs/output/ to a large folder (a home directory) must not be
+    # followed: copying its target once filled the disk.
+    import tools.sitebuild as sitebuild
+    src = tmp_path / "src"
+    (src / "labs" / "output").mkdir(parents=True)
+    (src / "labs" / "output" / "rootdir").symlink_to("/root")
+    monkeypatch.setattr(sitebuild, "ROOT", src)
+    copy = sitebuild.project_copy(tmp_path / "copy", node_modules=False, diagram_cache=False)
+    link = copy / "labs" / "output" / "rootdir"
+    assert link.is_symlink() and str(link.readlink()) == "/root"
+
+
+def test_the_feedback_issue_is_titled_as_the_page_reads(attacked):
+    # MkDocs escapes the h1's text (A &amp; B); the issue title must not show that.
+    from urllib.parse import parse_qs, urlsplit
+    _, site, _, _, _ = attacked
+    link = html_soup(site / "title-with-ampersand/index.html").select_one("form.md-feedback a[data-md-value='0']")
+    assert parse_qs(urlsplit(link["href"]).query)["title"] == ["页面反馈：A & B #1? 100% + 😀"], link["href"]

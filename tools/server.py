@@ -34,6 +34,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
+        try:
+            path.stat()
+        except (OSError, ValueError):  # missing, or a name the file system refuses (too long, NUL): the 404 page
+            path = Path(self.directory) / "404.missing"
         if path.is_dir():
             if not self.path.split("?")[0].endswith("/"):
                 return super().send_head()  # redirect to the slash form

@@ -77,13 +77,15 @@ def project_copy(dest: Path, overlay: dict[str, Path | str] | None = None, node_
     `overlay` maps a path inside the copy (e.g. "docs/broken.md") to a file
     to copy there, or to text to write there. The copy starts with the
     project's diagram cache (each entry is checked before use), so it does
-    not render every diagram again.
+    not render every diagram again. Symbolic links are copied as links, never
+    followed: a link to a large folder must not fill the disk, and the build
+    refuses an include that leads outside the repository (hooks/build.py).
     """
     dest.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS + ((".cache/diagrams",) if diagram_cache else ()):
         src = ROOT / part
         if src.is_dir():
-            shutil.copytree(src, dest / part)
+            shutil.copytree(src, dest / part, symlinks=True)
         elif src.is_file():
             shutil.copy2(src, dest / part)
     if node_modules and (ROOT / "node_modules").is_dir():
