@@ -363,6 +363,16 @@ DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article .mermaid-diagr
 })"""
 
 
+def axe_of_the_404_page(context, site) -> list[str]:
+    """axe's violations on the 404 page, opened in `context` (closed afterwards), as problems."""
+    from checks import axe_problems
+    page = context.new_page()
+    open_page(page, site.url + "no-such-page/")
+    problems = axe_problems("404.html", axe_at_the_end(page))
+    context.close()
+    return problems
+
+
 def record_from_disk(page, visit: Visit) -> None:
     """record() for a copy opened from disk (file://): every request for anything
     that is not on the disk (file:, data:, blob:) is refused and noted as outside.

@@ -12,19 +12,19 @@
 - `moved_site`: the project with a page moved (and redirected), built for a
   project path (/virtualization-docs/), not served.
 
-`make test` runs the tests in four worker processes (pytest-xdist, `-n 4`,
-shared out by share_of() below): then the main process builds and serves the
-site and the broken site once, side by side, before the workers start, and
-every worker uses those builds (SHARED_SITES below); each worker builds the
-other fixture sites it needs itself. Figures from the workers are printed at
-the end as in a single process.
+`make test` runs the tests in four worker processes (pytest-xdist, `-n 4
+--dist loadfile`: a module's tests run in one worker): then the main process
+builds and serves the site and the broken site once, side by side, before the
+workers start, and every worker uses those builds (SHARED_SITES below); each
+worker builds the other fixture sites it needs itself. The costly session
+fixtures (visits, phone_visits, moved_site) are each read by one module only
+(test_every_page.py, test_every_page_on_a_phone.py,
+test_a_moved_page_keeps_working.py), so each is made once per run. Figures
+travel with each test's report (record_property) and are printed at the end.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
 import json
 import os
 import shutil
@@ -117,46 +117,6 @@ def _shared_site(name: str) -> Site | None:
     return Site(Path(built["root"]), Path(built["dir"]), built["url"], built["log"])
 
 
-# Session fixtures that are costly to make (the two sweeps of every page, the
-# moved site's build): the tests that read one of them share a worker, so it
-# is made once per run.
-ONCE_PER_RUN = ("visits", "phone_visits", "moved_site")
-
-
-@functools.cache
-def _arguments(path: str, name: str) -> frozenset[str]:
-    """The fixtures test `name` of test file `path` asks for."""
-    module = importlib.import_module(Path(path).stem)
-    return frozenset(inspect.signature(getattr(module, name)).parameters)
-
-
-def share_of(nodeid: str) -> str:
-    """Which share of a parallel run a test belongs to: its file, so that the
-    file's fixtures are made once; or the costly fixture it reads (ONCE_PER_RUN),
-    if it reads one."""
-    path, _, rest = nodeid.partition("::")
-    name = rest.partition("[")[0]
-    try:
-        arguments = _arguments(path, name)
-    except Exception:  # not a plain test function: keep the file together
-        return path
-    return next((fixture for fixture in ONCE_PER_RUN if fixture in arguments), path)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config, log):
-    """A parallel run shares out the tests by share_of(). (xdist's own
-    `--dist loadgroup` cannot be used: with pytest 9.2 the group it appends
-    to a test's id never reaches the scheduler.)"""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ByShare(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return share_of(nodeid)
-
-    return ByShare(config, log)
-
-
 def pytest_unconfigure(config):
     tmp, servers = getattr(config, "_shared_sites", (None, []))
     for server in servers:
@@ -229,32 +189,32 @@ def context(browser):
     ctx.close()
 
 
-FIGURES: list[str] = []
+class Figures(list):
+    """Measurements a test shows at the end of the run: each one travels with
+    the test's report (record_property, so from xdist workers too)."""
+
+    def __init__(self, record_property):
+        super().__init__()
+        self._record = record_property
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        self._record("figure", line)
 
 
-@pytest.fixture(scope="session")
-def figures():
-    """Measurements a test wants shown: printed at the end of every run."""
-    return FIGURES
-
-
-def pytest_sessionfinish(session):
-    """A worker of a parallel run hands its figures to the main process."""
-    output = getattr(session.config, "workeroutput", None)
-    if output is not None:
-        output["figures"] = FIGURES
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    """The main process of a parallel run collects a finished worker's figures."""
-    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
+@pytest.fixture
+def figures(record_property):
+    """Measurements a test wants shown: printed under "figures" at the end of every run."""
+    return Figures(record_property)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
+    lines = [value for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for name, value in getattr(report, "user_properties", ()) if name == "figure"]
+    if lines:
         terminalreporter.section("figures")
-        for line in FIGURES:
+        for line in lines:
             terminalreporter.write_line(line)
 
 

@@ -2,34 +2,13 @@
 included, in light at 1280 px (the `visits` sweep) and in dark on a 360 px
 phone (the `phone_visits` sweep), each page seen at its end as a reader who has
 read it sees it; search and navigation work from the keyboard; the page
-language is Chinese."""
+language is Chinese. The sweeps over every page are in test_every_page.py
+and test_every_page_on_a_phone.py; this module keeps the rest."""
 
 import pytest
 
-from browsing import axe_at_the_end, axe_violations, load_untouched, open_page, phone_context, reader_context
+from browsing import axe_violations, load_untouched, open_page, phone_context
 from checks import axe_problems
-
-
-def _the_404_page(context, site) -> list[str]:
-    page = context.new_page()
-    open_page(page, site.url + "no-such-page/")
-    problems = axe_problems("404.html", axe_at_the_end(page))
-    context.close()
-    return problems
-
-
-def test_no_page_has_an_axe_violation_in_light_at_1280_px(site, browser, visits, figures):
-    problems = [p for md, v in visits.items() for p in axe_problems(md.relative_to(site.root).as_posix(), v.axe)]
-    problems += _the_404_page(reader_context(browser, color_scheme="light"), site)
-    figures.append(f"axe light 1280px: {len(visits) + 1} pages, {len(problems)} violations")
-    assert problems == []
-
-
-def test_no_page_has_an_axe_violation_in_dark_on_a_phone(site, browser, phone_visits, figures):
-    problems = [p for md, m in phone_visits.items() for p in axe_problems(md.relative_to(site.root).as_posix(), m["axe"])]
-    problems += _the_404_page(phone_context(browser, color_scheme="dark"), site)
-    figures.append(f"axe dark 360px: {len(phone_visits) + 1} pages, {len(problems)} violations")
-    assert problems == []
 
 
 def test_a_page_before_material_starts_has_no_axe_violation(site, browser):

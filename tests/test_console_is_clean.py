@@ -1,16 +1,10 @@
 """No page logs a JavaScript error or warning, throws, or fails a request in
-Chromium: on a direct load and after in-site (instant) navigation."""
+Chromium: on a direct load and after in-site (instant) navigation. The direct load of every page is checked in
+test_every_page.py."""
 
 from browsing import Visit, diagram_state, follow_link, open_page, reader_context, record, scroll_through, visit_alone
 from checks import console_problems, mermaid_fences
 from tools.addresses import md_url
-
-
-def test_every_page_loads_cleanly(visits):
-    problems = []
-    for md, v in visits.items():
-        problems += console_problems(md.name, v)
-    assert problems == []
 
 
 def test_in_site_navigation_is_clean(site, browser):

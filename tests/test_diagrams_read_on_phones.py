@@ -2,35 +2,20 @@
 text at 11 px or more and no sideways scroll of its own; a diagram that cannot
 be laid out that narrow is a build warning naming its page. Every diagram also
 opens full size (查看大图) as a standalone SVG, coloured for the reader's scheme,
-with no request outside the site."""
+with no request outside the site. The fit of every diagram on the phone is
+checked in test_every_page_on_a_phone.py."""
 
 import re
 
 import pytest
 
 from browsing import reader_context
-from checks import diagram_text_problems, mermaid_fences
+from checks import mermaid_fences
 from hooks.diagram_variants import STANDALONE_CSS
 
 
 def diagram_pages(site):
     return mermaid_fences(site.root / "docs")
-
-
-def test_every_diagram_fits_its_column_on_a_phone(site, phone_visits):
-    problems = []
-    for md in diagram_pages(site):
-        name = md.relative_to(site.root).as_posix()
-        view = phone_visits[md]
-        for number, box in enumerate(view["fit"], 1):
-            if box["shown"] != 1:
-                problems.append(f"{name}: diagram {number} shows {box['shown']} layouts at 360 px, not one")
-            if box["overflow"] > 1:
-                problems.append(f"{name}: diagram {number} sticks out of its column by {box['overflow']} px")
-            if box["scrolls"]:
-                problems.append(f"{name}: diagram {number} scrolls sideways inside its box")
-        problems += diagram_text_problems(f"{name} at 360 px", view["text_px"])
-    assert problems == []
 
 
 def test_a_diagram_too_wide_for_a_phone_is_a_build_warning(broken_site):

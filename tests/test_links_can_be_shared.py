@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from browsing import open_page, reader_context
 from checks import preview_problems
 from conftest import FIXTURES
-from tools.addresses import PUBLISHED, address_problems
+from tools.addresses import address_problems
 
 
 def test_every_page_has_its_own_description_and_preview_tags(site):
@@ -31,11 +31,6 @@ def test_a_vanished_address_is_reported_with_file_and_line(site):
     problems = address_problems(site.dir, FIXTURES / "published-urls-vanished.txt")
     assert problems[0] == ("tests/fixtures/published-urls-vanished.txt:3: /types/paravirtualization/#benchmarks disappeared "
                            "without a redirect (add one under `redirects:` in mkdocs.yml, or restore the page or heading id)")
-
-
-def test_a_moved_page_with_a_redirect_keeps_its_addresses(moved_site):
-    problems = address_problems(moved_site.dir, PUBLISHED)
-    assert [p for p in problems if "disappeared" in p] == []
 
 
 def test_the_address_bar_follows_the_section_being_read(site, context):

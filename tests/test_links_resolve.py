@@ -18,8 +18,3 @@ def test_a_dead_link_and_a_missing_anchor_are_reported_with_the_file():
         "index.html: link 'guide/#no-such-anchor' points at a missing anchor #no-such-anchor",
         "index.html: dead link 'missing/' (no missing/index.html)",
     ]
-
-
-def test_links_and_the_404_page_work_under_a_project_path(moved_site):
-    assert link_problems(moved_site.dir, moved_site.url) == []
-    assert 'href="/virtualization-docs/hypervisor/"' in (moved_site.dir / "404.html").read_text(encoding="utf-8")

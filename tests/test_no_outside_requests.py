@@ -1,7 +1,8 @@
 """Viewing any page requests nothing from any host but the site's own, and
 pages download no Mermaid bytes: diagrams are SVG from the build. Built
 without a browser, the site draws them in the reader's browser instead, from
-its own copy of Mermaid, and only on pages that have them."""
+its own copy of Mermaid, and only on pages that have them. Every page's own requests are checked in
+test_every_page.py."""
 
 from browsing import diagram_state, follow_link, open_page, reader_context, scroll_through, visit_alone
 from checks import diagram_problems, mermaid_fences
@@ -10,17 +11,6 @@ from tools.addresses import md_url
 from tools.sitebuild import project_copy
 
 MERMAID_LIBRARY = "javascripts/vendor/mermaid/"
-
-
-def test_no_page_requests_another_host(visits):
-    outside = {md.name: v.outside_requests for md, v in visits.items() if v.outside_requests}
-    assert outside == {}
-
-
-def test_no_page_downloads_diagram_javascript_when_diagrams_were_rendered_at_build_time(visits):
-    downloading = [md.name for md, v in visits.items()
-                   if any(MERMAID_LIBRARY in url or "mermaid-loader" in url for url in v.requests)]
-    assert downloading == []
 
 
 def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, browser):

@@ -33,14 +33,6 @@ def test_no_script_blocks_the_first_paint(site):
     assert blocking_script_problems(site.dir) == []
 
 
-def test_no_script_is_requested_before_the_first_paint_or_the_first_input(site, visits, figures):
-    problems = [p for md, v in visits.items() for p in early_script_problems(md.name, v.paint)]
-    assert problems == []
-    costs = sorted(v.paint["started"] - v.paint["starting"] for v in visits.values() if v.paint.get("started"))
-    figures.append(f"Material's start, from the first input to document$: {costs[len(costs) // 2]:.0f} ms "
-                   f"(median of {len(costs)} pages, range {costs[0]:.0f}–{costs[-1]:.0f} ms, this machine's CPU)")
-
-
 def test_a_script_before_the_first_paint_is_reported_with_its_page(broken_site, browser):
     assert blocking_script_problems(broken_site.dir) == [
         "blocking-script/index.html: ../blocking-script.js blocks the first paint"]

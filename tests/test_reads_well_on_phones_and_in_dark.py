@@ -1,6 +1,7 @@
 """On a 360 px phone no page scrolls sideways (wide tables and diagrams scroll
 in their own box); the colour scheme follows the system, with a toggle
-labelled in Chinese."""
+labelled in Chinese. Sideways scroll on every page is checked in
+test_every_page_on_a_phone.py."""
 
 import pytest
 
@@ -13,15 +14,6 @@ def phone(browser):
     ctx = phone_context(browser)
     yield ctx.new_page()
     ctx.close()
-
-
-def test_no_page_scrolls_sideways_on_a_phone(site, phone_visits, phone):
-    problems = []
-    for md, view in phone_visits.items():
-        problems += sideways_problems(md.name, view["sideways"])
-    open_page(phone, site.url + "no-such-page/")
-    problems += sideways_problems("404.html", phone.evaluate(SIDEWAYS))
-    assert problems == []
 
 
 # At 360 px the same check runs in test_diagrams_read_on_phones.py, with the phone layouts.

@@ -108,11 +108,6 @@ def test_hostile_input_never_breaks_the_search_box(site, context):
     assert errors == [] and dialogs == []
 
 
-def test_no_page_fetches_the_search_index_until_the_reader_reaches_for_search(visits):
-    problems = [p for md, v in visits.items() for p in early_index_problems(md.name, v.requests)]
-    assert problems == []
-
-
 def test_an_index_fetched_at_load_is_reported_with_its_page():
     assert early_index_problems("types.md", ["http://127.0.0.1:1/search/search_index.json"]) == [
         "types.md: fetched http://127.0.0.1:1/search/search_index.json before the reader reached for search"]
