@@ -209,10 +209,10 @@ Error: cannot open {path} ({why}).
 这些实验需要 Linux 的 KVM。/ These labs need Linux KVM:
   - 权限：把自己加入 kvm 组，重新登录后再试。
     Permission: add yourself to the kvm group, log in again:  sudo usermod -aG kvm $USER
-  - 虚拟机里：通常要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机；
-    也可以改用不依赖 VT-x 和 AMD-V 的 PVM：它不在主线 Linux 里，要换上打了 PVM 补丁的内核，再加载 kvm_pvm。
-    Inside a VM: usually the host enables nested virtualization and passes VT-x or AMD-V through;
-    PVM needs neither, but it is not in mainline Linux: boot a PVM-patched kernel, then load kvm_pvm.
+  - 虚拟机里（包括云服务器）：要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机。
+    公开的 PVM 只运行为它修改过的 64 位客户机内核，不能指望它运行这些实模式客户机。
+    Inside a VM (a cloud server too): the host must enable nested virtualization and pass VT-x or
+    AMD-V through. Public PVM runs only PVM-aware 64-bit guest kernels: do not count on it here.
   - Windows 上：在 Windows 11 的 WSL2 里运行，嵌套虚拟化默认打开；若 .wslconfig 里写了
     nestedVirtualization=false，改回 true，再运行 wsl --shutdown。
     On Windows: use WSL2 on Windows 11, where nested virtualization is on by default; if .wslconfig
