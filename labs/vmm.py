@@ -554,6 +554,46 @@ def quiet_broken_pipe() -> int:
     return 141
 
 
+class OutputFailed(Exception):
+    """stdout cannot be written (a full disk, /dev/full): not KVM's fault. Exit status 1."""
+
+
+def _output_failed(error: OSError) -> OutputFailed:
+    return OutputFailed(f"错误：无法写出标准输出（{error.strerror}）。\n"
+                        f"Error: cannot write to standard output: {error.strerror}.")
+
+
+class _CheckedStdout:
+    """sys.stdout for a lab: a failed print (a full disk) is an OutputFailed, so that it is
+    not reported as a failed KVM call; a closed pipe stays a BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _output_failed(error) from None
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _output_failed(error) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def flush_stdout() -> None:
+    sys.stdout.flush()
+
+
 def parse_count(argv: list, default: int, name: str = "N") -> int:
     """The one optional argument of labs 2 and 3: a loop count that fits in the guest's 16-bit
     counter. Anything else is a usage error (CannotStart, exit status 2), never a traceback."""
@@ -579,11 +619,16 @@ def run_lab(main) -> None:
     """Run a lab's main(); turn the monitor's errors into a message and an exit status."""
     if hasattr(sys.stdout, "reconfigure"):     # e.g. PYTHONIOENCODING=ascii: µs prints as \xb5s
         sys.stdout.reconfigure(errors="backslashreplace")
+    if not isinstance(sys.stdout, _CheckedStdout):
+        sys.stdout = _CheckedStdout(sys.stdout)
     try:
         main()
-        sys.stdout.flush()
+        flush_stdout()
     except BrokenPipeError:                    # before OSError: the pipe, not KVM, failed
         sys.exit(quiet_broken_pipe())
+    except OutputFailed as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
     except CannotStart as error:
         print(error, file=sys.stderr)
         sys.exit(2)
@@ -672,8 +717,14 @@ def main(argv=None) -> int:
 
     def on_io(port, is_out, size, data):
         if port == DEBUG_PORT and is_out:
-            sys.stdout.buffer.write(data)             # the guest's bytes, unchanged
-            sys.stdout.buffer.flush()
+            try:
+                sys.stdout.buffer.write(data)         # the guest's bytes, unchanged
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as error:                  # e.g. > /dev/full
+                raise OutputFailed(f"错误：无法写出客户机的输出（{error.strerror}）。\nError: cannot "
+                                   f"write the guest's output to stdout: {error.strerror}.") from None
             return True
         if port == DEBUG_PORT:
             return bytes([DEBUG_PORT]) * size        # Bochs answers 0xE9 to a read
@@ -695,6 +746,9 @@ def main(argv=None) -> int:
             vm.run_until_halt(on_io=on_io, timeout=args.timeout)
         except BrokenPipeError:                       # `| head` closed stdout: stop quietly
             return quiet_broken_pipe()
+        except OutputFailed as error:
+            print(error, file=sys.stderr)
+            return 1
         except GuestFailed as error:
             print(f"\nguest failed: {error}\nexits: {vm.exit_counts()}", file=sys.stderr)
             return 1

@@ -83,6 +83,20 @@ def test_every_lab_stops_quietly_when_its_output_pipe_is_closed(program):
     assert "Traceback" not in stderr and "KVM" not in stderr, stderr   # never blames KVM
 
 
+@needs_kvm
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("program", [None] + PROGRAMS, ids=lambda p: p.stem if p else "labs.vmm")
+def test_a_full_disk_is_named_not_blamed_on_kvm(program, tmp_path):
+    args = {"exit_cost": ["100"], "emulation": ["100"]}.get(program.stem if program else "", [])
+    command = ([sys.executable, str(program), *args] if program
+               else VMM + [str(guest_file(tmp_path, "hello"))])
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(command, cwd=ROOT, stdout=full, stderr=subprocess.PIPE, timeout=60)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr, stderr
+    assert "No space left on device" in stderr and "KVM" not in stderr, stderr
+
+
 # ---------------------------------------------------------------- B3: the lab's N
 
 @pytest.mark.parametrize("program", ["exit_cost", "emulation"])
