@@ -10,7 +10,7 @@ QEMU's isa-debugcon) go to stdout unchanged, byte for byte (UTF-8 text stays UTF
 the exit that stopped the guest and how many exits of each reason it saw.
 
 Exit status: 0 the guest halted (HLT); 1 the guest failed (triple fault, internal error, failed
-entry, an access nothing handles, the time limit); 2 it could not start (no /dev/kvm, no
+entry, an access nothing handles, the time limit, stdout cannot be written); 2 it could not start (no /dev/kvm, no
 permission, bad arguments, a guest file that is missing, empty, not a regular file or larger
 than guest memory); 130 interrupted with Ctrl-C; 141 stdout was closed early (as in `| head`),
 quietly, as other Unix tools end when a pipe closes.
