@@ -1,8 +1,8 @@
 """Where each page comes from and when: dates from git, and the repository address.
 
 Registered under `hooks:` in mkdocs.yml. What only MkDocs understands here is
-the four event functions at the bottom (`on_config`, `on_files`,
-`on_page_context`, `on_env`), `event_priority`, the `config`/`page`/`env`
+the five event functions at the bottom (`on_config`, `on_files`,
+`on_page_markdown`, `on_page_context`, `on_env`), `event_priority`, the `config`/`page`/`env`
 objects, and the dates plugin's options; everything above them is plain
 Python, and the templates read one plain dict, `page.meta["provenance"]`.
 Keep it that thin, so that a move to Zensical means re-wiring those events,
@@ -186,6 +186,22 @@ def _from_git(page, variable: str) -> dict[str, str] | None:
         return None
     local = datetime.fromisoformat(page.meta[f"{variable}_raw_iso_datetime"])
     return stamp(local.replace(tzinfo=_timezone))
+
+
+# The default repo_url of mkdocs.yml. Pages that tell a reader what to clone (docs/labs/index.md)
+# name it; a build with REPO_URL names the real repository there instead.
+PLACEHOLDER_REPO = "https://github.com/example/virtualization-docs"
+
+
+def repo_in_markdown(markdown: str, repo_url: str | None) -> str:
+    repo = (repo_url or "").rstrip("/")
+    if repo and repo != PLACEHOLDER_REPO:
+        return markdown.replace(PLACEHOLDER_REPO, repo)
+    return markdown
+
+
+def on_page_markdown(markdown, page, config, files):
+    return repo_in_markdown(markdown, config.get("repo_url"))
 
 
 def on_page_context(context, page, config, nav):

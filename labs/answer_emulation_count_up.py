@@ -60,7 +60,7 @@ def main() -> None:
         emulator.emu_start(0, len(code) - 1)
         print(f"Unicorn (QEMU TCG):   si = {emulator.reg_read(UC_X86_REG_SI)}")
     except ImportError:
-        print("Unicorn (QEMU TCG):   not run: Unicorn is not installed (pip install unicorn==2.1.4)")
+        print("Unicorn (QEMU TCG):   not run: Unicorn is not installed (python3 -m venv ~/kvm-labs && ~/kvm-labs/bin/pip install unicorn==2.1.4, then run this with ~/kvm-labs/bin/python3)")
     try:
         vm = vmm.VM()
     except vmm.CannotStart as error:

@@ -1,7 +1,8 @@
 """Answer to lab 1, exercise 1: the guest prints its sum as text on the debug console (port 0xE9).
 
 Run it with `python3 labs/answer_minimal_vm_text.py`; the same bytes also run under
-`python3 -m labs.vmm`, which prints port 0xE9 as text.
+`python3 -m labs.vmm`, which passes the bytes of port 0xE9 to stdout unchanged.
+labs/asm/answer_minimal_vm_text.asm is the same guest for NASM.
 """
 
 import sys

@@ -1,7 +1,7 @@
 """Lab 3, 模拟与虚拟化: the same guest bytes, run three ways.
 
   1. interpreted, one instruction at a time, by the small Python interpreter below;
-  2. translated into host code by Unicorn, a library built on a fork of QEMU's TCG (optional: pip install unicorn==2.1.4);
+  2. translated into host code by Unicorn, a library built on a fork of QEMU's TCG (optional: in a venv, see docs/labs/index.md);
   3. handed to KVM.
 
 Run it with `python3 labs/emulation.py [N]` (N loop iterations, default 50000, at most 65535).
@@ -71,19 +71,17 @@ def run_unicorn(code: bytes) -> float:
 
 
 def run_kvm(code: bytes) -> float:
-    vm = vmm.VM(mem_size=1 << 20)
-    vm.load(code)
-    vm.real_mode()
-    start = time.perf_counter()
-    vm.run_until_halt(timeout=60)
-    return time.perf_counter() - start
+    with vmm.VM(mem_size=1 << 20) as vm:
+        vm.load(code)
+        vm.real_mode()
+        start = time.perf_counter()
+        vm.run_until_halt(timeout=60)
+        return time.perf_counter() - start
 # --8<-- [end:engines]
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
-    if not 1 <= n <= 0xFFFF:
-        raise vmm.CannotStart("N must be between 1 and 65535 (a 16-bit counter)")
+    n = vmm.parse_count(sys.argv[1:], default=50000)
     code = loop_guest(n).code()
     # --8<-- [start:report]
     print(f"host: {vmm.host_kind()}")
@@ -102,7 +100,7 @@ def main() -> None:
         try:
             times[name] = min(engine(code) for _ in range(3))
         except ImportError:
-            print(f"  {name:24}  not run: Unicorn is not installed (pip install unicorn==2.1.4)")
+            print(f"  {name:24}  not run: Unicorn is not installed (python3 -m venv ~/kvm-labs && ~/kvm-labs/bin/pip install unicorn==2.1.4, then run this with ~/kvm-labs/bin/python3)")
             continue
         except vmm.CannotStart as error:
             print(f"  {name:24}  not run: {error.reason()}")

@@ -6,13 +6,14 @@ Every lab imports this module; it also runs a flat guest binary from the command
 
 The binary is loaded at guest-physical address 0 and started in real mode at its first byte
 (CS:IP = 0000:0000). Bytes the guest writes to port 0xE9 (the debug console of Bochs and of
-QEMU's isa-debugcon) are printed as text on stdout. At the end the monitor prints, on stderr,
+QEMU's isa-debugcon) go to stdout unchanged, byte for byte (UTF-8 text stays UTF-8). At the end the monitor prints, on stderr,
 the exit that stopped the guest and how many exits of each reason it saw.
 
 Exit status: 0 the guest halted (HLT); 1 the guest failed (triple fault, internal error, failed
-entry, an access nothing handles, the time limit); 2 it could not start (no /dev/kvm, no
-permission, bad arguments, a guest file that is missing, empty or larger than guest memory);
-130 interrupted with Ctrl-C.
+entry, an access nothing handles, the time limit, stdout cannot be written); 2 it could not start (no /dev/kvm, no
+permission, bad arguments, a guest file that is missing, empty, not a regular file or larger
+than guest memory); 130 interrupted with Ctrl-C; 141 stdout was closed early (as in `| head`),
+quietly, as other Unix tools end when a pipe closes.
 
 Sources for every number and layout below (checked against the installed headers by
 tests/test_labs_vmm_matches_kernel_headers.py):
@@ -30,14 +31,22 @@ import fcntl
 import mmap
 import os
 import signal
+import stat
 import sys
+import time
 from collections import Counter
 
 # Tests point this at a missing file to see the "no KVM" message; readers never need to.
 KVM_DEVICE = os.environ.get("LABS_KVM_DEVICE", "/dev/kvm")
 
 # --8<-- [start:ioctls]
-# include/uapi/asm-generic/ioctl.h: a request number packs direction, size, type and number.
+# include/uapi/asm-generic/ioctl.h (x86 uses these generic values): a request number packs
+# the direction (bits 31-30), the size of the argument (bits 29-16), a type that names the
+# driver (bits 15-8) and a number within it (bits 7-0). The C macros and their equivalents here:
+#   _IO(KVMIO, nr)          _ioc(_IOC_NONE, nr)          no argument, or a plain integer
+#   _IOR(KVMIO, nr, type)   _ioc(_IOC_READ, nr, size)    the kernel writes a struct for us
+#   _IOW(KVMIO, nr, type)   _ioc(_IOC_WRITE, nr, size)   the kernel reads our struct
+#   _IOWR(KVMIO, nr, type)  _ioc(_IOC_READ | _IOC_WRITE, nr, size)   both
 _IOC_NONE, _IOC_WRITE, _IOC_READ = 0, 1, 2
 KVMIO = 0xAE                                   # include/uapi/linux/kvm.h
 
@@ -56,12 +65,15 @@ class kvm_userspace_memory_region(ctypes.Structure):   # linux/kvm.h; api.rst, K
                 ("memory_size", u64), ("userspace_addr", u64)]
 
 
+# --8<-- [start:kvm_regs]
 class kvm_regs(ctypes.Structure):                      # asm/kvm.h; api.rst, KVM_GET_REGS
     _fields_ = [(name, u64) for name in (
         "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags")]
+# --8<-- [end:kvm_regs]
 
 
+# --8<-- [start:kvm_sregs]
 class kvm_segment(ctypes.Structure):                   # asm/kvm.h
     _fields_ = [("base", u64), ("limit", u32), ("selector", u16), ("type", u8),
                 ("present", u8), ("dpl", u8), ("db", u8), ("s", u8), ("l", u8),
@@ -77,6 +89,7 @@ class kvm_sregs(ctypes.Structure):                     # asm/kvm.h; api.rst, KVM
     _fields_ += [("gdt", kvm_dtable), ("idt", kvm_dtable)]
     _fields_ += [(name, u64) for name in ("cr0", "cr2", "cr3", "cr4", "cr8", "efer", "apic_base")]
     _fields_ += [("interrupt_bitmap", u64 * 4)]        # (KVM_NR_INTERRUPTS + 63) / 64
+# --8<-- [end:kvm_sregs]
 
 
 class kvm_translation(ctypes.Structure):               # linux/kvm.h; api.rst, KVM_TRANSLATE
@@ -84,6 +97,7 @@ class kvm_translation(ctypes.Structure):               # linux/kvm.h; api.rst, K
                 ("writeable", u8), ("usermode", u8), ("pad", u8 * 5)]
 
 
+# --8<-- [start:kvm_run]
 class kvm_run_io(ctypes.Structure):                    # KVM_EXIT_IO
     _fields_ = [("direction", u8), ("size", u8), ("port", u16), ("count", u32),
                 ("data_offset", u64)]                  # data sits at kvm_run + data_offset
@@ -111,6 +125,7 @@ class kvm_run(ctypes.Structure):                       # linux/kvm.h; api.rst, �
     _fields_ = [("request_interrupt_window", u8), ("immediate_exit", u8), ("padding1", u8 * 6),
                 ("exit_reason", u32), ("ready_for_interrupt_injection", u8), ("if_flag", u8),
                 ("flags", u16), ("cr8", u64), ("apic_base", u64), ("exit", kvm_run_exit)]
+# --8<-- [end:kvm_run]
 # --8<-- [end:structs]
 
 
@@ -184,8 +199,7 @@ class GuestFailed(Exception):
 
 
 class _Deadline(Exception):
-    """Raised by the SIGALRM handler: the wall-clock limit has passed (not an OSError, so that
-    it is never mistaken for a failed ioctl)."""
+    """The wall-clock limit has passed (run_until_halt)."""
 
 
 NO_KVM_HELP = """\
@@ -195,10 +209,10 @@ Error: cannot open {path} ({why}).
 这些实验需要 Linux 的 KVM。/ These labs need Linux KVM:
   - 权限：把自己加入 kvm 组，重新登录后再试。
     Permission: add yourself to the kvm group, log in again:  sudo usermod -aG kvm $USER
-  - 虚拟机里：通常要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机；
-    也可以改用不依赖 VT-x 和 AMD-V 的 PVM：它不在主线 Linux 里，要换上打了 PVM 补丁的内核，再加载 kvm_pvm。
-    Inside a VM: usually the host enables nested virtualization and passes VT-x or AMD-V through;
-    PVM needs neither, but it is not in mainline Linux: boot a PVM-patched kernel, then load kvm_pvm.
+  - 虚拟机里（包括云服务器）：要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机。
+    公开的 PVM 只运行为它修改过的 64 位客户机内核，不能指望它运行这些实模式客户机。
+    Inside a VM (a cloud server too): the host must enable nested virtualization and pass VT-x or
+    AMD-V through. Public PVM runs only PVM-aware 64-bit guest kernels: do not count on it here.
   - Windows 上：在 Windows 11 的 WSL2 里运行，嵌套虚拟化默认打开；若 .wslconfig 里写了
     nestedVirtualization=false，改回 true，再运行 wsl --shutdown。
     On Windows: use WSL2 on Windows 11, where nested virtualization is on by default; if .wslconfig
@@ -274,12 +288,41 @@ class Listing:
         return len(self.code())
 
 
+def _wrong_answer(answer, handler: str, access: str, size: int = 0) -> str:
+    """The message for a handler that returned something it must not: a write handler returns
+    True or None, a read handler exactly `size` bytes or None."""
+    if isinstance(answer, (bytes, bytearray)):
+        got = f"{len(answer)} byte(s) ({bytes(answer[:16]).hex(' ') or 'empty'})"
+    else:
+        got = f"{type(answer).__name__} {answer!r:.60}"
+    if size:
+        return (f"the {handler} handler returned {got} for the {access} of {size} byte(s); it "
+                f"must return exactly {size} byte(s), e.g. n.to_bytes({size}, 'little') for a number n")
+    return (f"the {handler} handler returned {got} for the {access}; "
+            f"it must return True (handled) or None (nothing there)")
+
+
+def _answer(answer, size: int, handler: str, access: str) -> bytes:
+    """What a handler returned for an IN or an MMIO read: exactly `size` bytes, or a GuestFailed
+    that says what is wrong (bytes(42) would be 42 zero bytes: the guest would silently read 0)."""
+    if isinstance(answer, (bytes, bytearray)) and len(answer) == size:
+        return bytes(answer)
+    raise GuestFailed(_wrong_answer(answer, handler, access, size))
+
+
 # --8<-- [start:vm]
 class VM:
     """One virtual machine: guest memory at guest-physical 0, and one vCPU."""
 
     def __init__(self, mem_size: int = 1 << 20):
         self.kvm = open_kvm()
+        try:
+            self._create(mem_size)
+        except BaseException:
+            self.close()               # a half-made VM gives back what it has (see close())
+            raise
+
+    def _create(self, mem_size: int) -> None:
         self.fd = fcntl.ioctl(self.kvm, KVM_CREATE_VM, 0)              # api.rst, KVM_CREATE_VM
         # Intel VMX needs three pages for a real-mode TSS below 4 GiB before the first
         # KVM_RUN (api.rst, KVM_SET_TSS_ADDR); the address must not overlap guest memory or MMIO.
@@ -304,6 +347,7 @@ class VM:
                                   mmap.PROT_READ | mmap.PROT_WRITE)
         self.run = kvm_run.from_buffer(self.run_page)
         self.exits: Counter = Counter()
+        self.interruptions = 0         # KVM_RUN calls a signal interrupted (run_until_halt)
 
     def load(self, code: bytes, address: int = 0) -> None:
         self.mem[address:address + len(code)] = code
@@ -333,6 +377,35 @@ class VM:
         self.set_regs(kvm_regs(rip=ip, rflags=0x2))      # bit 1 of RFLAGS is always 1
 # --8<-- [end:vm]
 
+    def close(self) -> None:
+        """Give back the descriptors and the memory: a process may hold about 1024 descriptors,
+        and each VM holds three. `with vmm.VM() as vm:` closes it at the end of the block; a VM
+        nobody refers to any more is closed when Python frees it."""
+        self.__dict__.pop("run", None)                 # the ctypes view into run_page
+        for name in ("run_page", "mem"):
+            area = self.__dict__.pop(name, None)
+            if area is not None:
+                try:
+                    area.close()                       # munmap
+                except BufferError:                    # someone still holds a view into it:
+                    pass                               # it is unmapped when that view goes
+        for name in ("vcpu_fd", "fd", "kvm"):
+            fd = self.__dict__.pop(name, None)
+            if fd is not None:
+                os.close(fd)
+
+    def __enter__(self) -> "VM":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def translate(self, linear: int) -> kvm_translation:
         """Guest-virtual to guest-physical through the guest's own page tables (api.rst, KVM_TRANSLATE)."""
         result = kvm_translation(linear_address=linear)
@@ -344,16 +417,24 @@ class VM:
         """KVM_RUN until the guest halts. on_io(port, is_out, size, data) and
         on_mmio(address, is_write, size, data) return the bytes an IN or a read gets,
         True for a handled write, or None when nothing is there (an error)."""
-        def deadline(signum, frame):
-            raise _Deadline
-        previous = signal.signal(signal.SIGALRM, deadline)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+        end = time.monotonic() + timeout
+        # SIGALRM only interrupts KVM_RUN; its handler does nothing. It fires at the deadline
+        # and then every 50 ms, so one that lands just before KVM_RUN starts is followed by another.
+        previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+        signal.setitimer(signal.ITIMER_REAL, max(timeout, 1e-6), 0.05)
         try:
             while True:
-                # A signal makes KVM_RUN return EINTR; the handler raises, so Python does
-                # not retry it (api.rst, KVM_RUN and KVM_EXIT_INTR).
+                if time.monotonic() >= end:
+                    raise _Deadline
+                # A signal whose handler returns makes KVM_RUN fail with EINTR (KVM_EXIT_INTR
+                # in exit_reason), and Python's fcntl.ioctl does not retry it: it raises
+                # InterruptedError. So the monitor runs the guest again itself, unless the
+                # deadline has passed (api.rst, KVM_RUN; KVM_EXIT_INTR).
                 try:
                     fcntl.ioctl(self.vcpu_fd, KVM_RUN, 0)
+                except InterruptedError:
+                    self.interruptions += 1
+                    continue
                 except OSError as error:
                     raise GuestFailed(f"KVM_RUN failed: {error.strerror} (errno {error.errno}); "
                                       f"at {self.where()}\n" + self.dump_registers()) from None
@@ -387,7 +468,10 @@ class VM:
                     f"size {io.size} byte(s)" + (f", data {data.hex(' ')}" if is_out else "")
                     + f"; at {self.where()}\n" + self.dump_registers())
             if not is_out:
-                self.run_page[offset:offset + io.size] = bytes(answer)[:io.size]
+                self.run_page[offset:offset + io.size] = _answer(
+                    answer, io.size, "on_io", f"IN from port {io.port:#x}")
+            elif answer is not True:
+                raise GuestFailed(_wrong_answer(answer, "on_io", f"OUT to port {io.port:#x}"))
 
     # --8<-- [start:mmio]
     def _mmio(self, on_mmio) -> None:
@@ -401,8 +485,11 @@ class VM:
                 + (f", data {data.hex(' ')}" if mmio.is_write else "")
                 + " (no memory slot and no device there)"
                 + f"; at {self.where()}\n" + self.dump_registers())
-        if not mmio.is_write:
-            mmio.data[:mmio.len] = list(bytes(answer)[:mmio.len])
+        if not mmio.is_write:          # exactly mmio.len bytes, or _answer() says what is wrong
+            answer = _answer(answer, mmio.len, "on_mmio", f"read from {mmio.phys_addr:#x}")
+            mmio.data[:mmio.len] = list(answer)
+        elif answer is not True:
+            raise GuestFailed(_wrong_answer(answer, "on_mmio", f"write to {mmio.phys_addr:#x}"))
     # --8<-- [end:mmio]
     # --8<-- [end:run]
 
@@ -457,10 +544,91 @@ class VM:
         return ", ".join(f"{exit_name(reason)} {count}" for reason, count in sorted(self.exits.items())) or "none"
 
 
+def quiet_broken_pipe() -> int:
+    """stdout was closed before we finished (`... | head`): stop without a word, as cat or grep
+    do when a pipe closes. Status 141 is what a shell shows for a tool that SIGPIPE ended."""
+    try:                                   # nothing more may be flushed to the closed pipe,
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # not even at exit
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
+class OutputFailed(Exception):
+    """stdout cannot be written (a full disk, /dev/full): not KVM's fault. Exit status 1."""
+
+
+def _output_failed(error: OSError) -> OutputFailed:
+    return OutputFailed(f"错误：无法写出标准输出（{error.strerror}）。\n"
+                        f"Error: cannot write to standard output: {error.strerror}.")
+
+
+class _CheckedStdout:
+    """sys.stdout for a lab: a failed print (a full disk) is an OutputFailed, so that it is
+    not reported as a failed KVM call; a closed pipe stays a BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _output_failed(error) from None
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _output_failed(error) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def flush_stdout() -> None:
+    sys.stdout.flush()
+
+
+def parse_count(argv: list, default: int, name: str = "N") -> int:
+    """The one optional argument of labs 2 and 3: a loop count that fits in the guest's 16-bit
+    counter. Anything else is a usage error (CannotStart, exit status 2), never a traceback."""
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "lab"
+    usage = f"usage: python3 labs/{program} [{name}]   ({name}: 1 to 65535, default {default})"
+    if len(argv) > 1:
+        raise CannotStart(f"错误：参数太多：{' '.join(argv)}。\nError: too many arguments: "
+                          f"{' '.join(argv)}.\n{usage}")
+    if not argv:
+        return default
+    try:
+        n = int(argv[0], 10)
+    except ValueError:
+        n = None
+    if n is None or not 1 <= n <= 0xFFFF:
+        raise CannotStart(f"错误：{name} 必须是 1 到 65535 之间的整数（16 位计数器），而不是 {argv[0]!r}。\n"
+                          f"Error: {name} must be a whole number from 1 to 65535 (a 16-bit counter), "
+                          f"not {argv[0]!r}.\n{usage}")
+    return n
+
+
 def run_lab(main) -> None:
     """Run a lab's main(); turn the monitor's errors into a message and an exit status."""
+    if hasattr(sys.stdout, "reconfigure"):     # e.g. PYTHONIOENCODING=ascii: µs prints as \xb5s
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if not isinstance(sys.stdout, _CheckedStdout):
+        sys.stdout = _CheckedStdout(sys.stdout)
     try:
         main()
+        flush_stdout()
+    except BrokenPipeError:                    # before OSError: the pipe, not KVM, failed
+        sys.exit(quiet_broken_pipe())
+    except OutputFailed as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
     except CannotStart as error:
         print(error, file=sys.stderr)
         sys.exit(2)
@@ -476,6 +644,54 @@ def run_lab(main) -> None:
         sys.exit(130)
 
 
+MAX_MEM_MIB = 3072      # guest memory stays below 3 GiB, clear of the TSS pages at 0xfffbd000
+MAX_TIMEOUT = 86400     # one day
+
+
+FILE_KINDS = [(stat.S_ISDIR, ("目录", "a directory")), (stat.S_ISCHR, ("字符设备", "a character device")),
+              (stat.S_ISBLK, ("块设备", "a block device")), (stat.S_ISFIFO, ("管道（FIFO）", "a pipe (FIFO)")),
+              (stat.S_ISSOCK, ("套接字", "a socket"))]
+
+
+def read_guest(path: str, mem_mib: int) -> bytes:
+    """The guest file's bytes, or CannotStart with the reason, judged from its size before
+    anything is read: a 5 GiB file is refused at once, and /dev/zero (whose size says nothing)
+    is refused as not a regular file."""
+    mem_size = mem_mib << 20
+
+    def refuse(chinese: str, english: str):
+        space = "" if chinese.startswith("（") else " "
+        raise CannotStart(f"错误：客户机文件 {path}{space}{chinese}。\nError: guest file {path} {english}.")
+
+    try:
+        info = os.stat(path)                # not open(): opening a FIFO would wait for a writer
+    except OSError as error:
+        raise CannotStart(f"错误：无法读取客户机文件 {path}（{error.strerror}）。\n"
+                          f"Error: cannot read guest file {path}: {error.strerror}.") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((kinds for test, kinds in FILE_KINDS if test(info.st_mode)), ("特殊文件", "a special file"))
+        refuse(f"不是普通文件，而是{kind[0]}；监视器只装入普通文件",
+               f"is not a regular file but {kind[1]}; the monitor loads only regular files")
+    if info.st_size == 0:
+        refuse("是空的：没有可以执行的第一条指令", "is empty: there is no first instruction to run")
+    if info.st_size > mem_size:
+        need = -(-info.st_size // (1 << 20))             # MiB, rounded up
+        if need <= MAX_MEM_MIB:
+            hint_zh, hint_en = f"用 --mem-mib {need} 或更大的值", f"use --mem-mib {need} or more"
+        else:
+            hint_zh = f"监视器最多给客户机 {MAX_MEM_MIB} MiB 内存，这个文件装不下"
+            hint_en = f"the monitor gives a guest at most {MAX_MEM_MIB} MiB, too little for this file"
+        refuse(f"（{info.st_size} 字节）比客户机内存（{mem_mib} MiB，{mem_size} 字节）大；{hint_zh}",
+               f"({info.st_size} bytes) is larger than guest memory ({mem_mib} MiB = {mem_size} bytes); "
+               f"{hint_en}")
+    try:
+        with open(path, "rb") as file:
+            return file.read(mem_size)
+    except OSError as error:
+        raise CannotStart(f"错误：无法读取客户机文件 {path}（{error.strerror}）。\n"
+                          f"Error: cannot read guest file {path}: {error.strerror}.") from None
+
+
 # --8<-- [start:cli]
 DEBUG_PORT = 0xE9       # Bochs' and QEMU isa-debugcon's debug console
 
@@ -485,46 +701,37 @@ def main(argv=None) -> int:
                                      description="Run a flat guest binary in real mode on KVM.")
     parser.add_argument("guest", help="flat binary, loaded at 0 and started at its first byte")
     parser.add_argument("--mem-mib", type=int, default=1, metavar="N",
-                        help="guest memory in MiB (1 to 3072, default 1)")
+                        help=f"guest memory in MiB (1 to {MAX_MEM_MIB}, default 1)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                        help="wall-clock limit in seconds (default 10)")
+                        help=f"wall-clock limit in seconds (above 0, at most {MAX_TIMEOUT}; default 10)")
     args = parser.parse_args(argv)
-    # Guest memory stays below 3 GiB, clear of the TSS pages at 0xfffbd000 (KVM_SET_TSS_ADDR).
-    if not 1 <= args.mem_mib <= 3072:
-        parser.error("--mem-mib must be between 1 and 3072")
-    if not 0 < args.timeout <= 86400:
-        parser.error("--timeout must be a positive number of seconds")
-    mem_size = args.mem_mib << 20
-    # Check the guest file before any VM exists.
+    if not 1 <= args.mem_mib <= MAX_MEM_MIB:
+        parser.error(f"--mem-mib must be between 1 and {MAX_MEM_MIB}")
+    if not 0 < args.timeout <= MAX_TIMEOUT:           # also refuses nan and inf
+        parser.error(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT} (one day)")
     try:
-        with open(args.guest, "rb") as file:
-            code = file.read(mem_size + 1)
-    except OSError as error:
-        print(f"错误：无法读取客户机文件 {args.guest}（{error.strerror}）。\n"
-              f"Error: cannot read guest file {args.guest}: {error.strerror}.", file=sys.stderr)
-        return 2
-    if not code:
-        print(f"错误：客户机文件 {args.guest} 是空的。\nError: guest file {args.guest} is empty: "
-              f"there is no first instruction to run.", file=sys.stderr)
-        return 2
-    if len(code) > mem_size:
-        size = os.path.getsize(args.guest)
-        print(f"错误：客户机文件 {args.guest}（{size} 字节）比客户机内存（{args.mem_mib} MiB）大。\n"
-              f"Error: guest file {args.guest} ({size} bytes) is larger than guest memory "
-              f"({args.mem_mib} MiB = {mem_size} bytes); raise --mem-mib.", file=sys.stderr)
+        code = read_guest(args.guest, args.mem_mib)   # before any VM exists
+    except CannotStart as error:
+        print(error, file=sys.stderr)
         return 2
 
     def on_io(port, is_out, size, data):
         if port == DEBUG_PORT and is_out:
-            sys.stdout.write(data.decode("latin-1"))
-            sys.stdout.flush()
+            try:
+                sys.stdout.buffer.write(data)         # the guest's bytes, unchanged
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as error:                  # e.g. > /dev/full
+                raise OutputFailed(f"错误：无法写出客户机的输出（{error.strerror}）。\nError: cannot "
+                                   f"write the guest's output to stdout: {error.strerror}.") from None
             return True
         if port == DEBUG_PORT:
             return bytes([DEBUG_PORT]) * size        # Bochs answers 0xE9 to a read
         return None
 
     try:
-        vm = VM(mem_size)
+        vm = VM(args.mem_mib << 20)
         vm.load(code)
         vm.real_mode()
     except CannotStart as error:
@@ -534,18 +741,22 @@ def main(argv=None) -> int:
         print(f"错误：无法创建虚拟机（{error.strerror}）。\nError: cannot create the virtual machine: "
               f"{error.strerror} (errno {error.errno}).", file=sys.stderr)
         return 2
-    try:
-        vm.run_until_halt(on_io=on_io, timeout=args.timeout)
-    except GuestFailed as error:
-        sys.stdout.flush()
-        print(f"\nguest failed: {error}\nexits: {vm.exit_counts()}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\ninterrupted (Ctrl-C) at {vm.where()}\nexits: {vm.exit_counts()}", file=sys.stderr)
-        return 130
-    sys.stdout.flush()
-    print(f"\nguest halted: KVM_EXIT_HLT at {vm.where()}\nexits: {vm.exit_counts()}",
-          file=sys.stderr)
+    with vm:
+        try:
+            vm.run_until_halt(on_io=on_io, timeout=args.timeout)
+        except BrokenPipeError:                       # `| head` closed stdout: stop quietly
+            return quiet_broken_pipe()
+        except OutputFailed as error:
+            print(error, file=sys.stderr)
+            return 1
+        except GuestFailed as error:
+            print(f"\nguest failed: {error}\nexits: {vm.exit_counts()}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"\ninterrupted (Ctrl-C) at {vm.where()}\nexits: {vm.exit_counts()}", file=sys.stderr)
+            return 130
+        print(f"\nguest halted: KVM_EXIT_HLT at {vm.where()}\nexits: {vm.exit_counts()}",
+              file=sys.stderr)
     return 0
 # --8<-- [end:cli]
 
