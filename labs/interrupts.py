@@ -83,10 +83,15 @@ def unexpected(vm: vmm.VM, reason: int):
     raise vmm.GuestFailed(vm.describe_failure(reason))
 
 
-def report(vm: vmm.VM) -> int | None:
-    """The byte of an OUT to the REPORT port, or None for any other exit."""
-    if vm.run.exit_reason != vmm.EXIT["IO"] or vm.run.io.port != REPORT or not vm.run.io.direction:
-        return None
+def run_until_report(vm: vmm.VM) -> int:
+    """Parts 2-4: run until the guest's OUT to the REPORT port, the one exit they expect;
+    return the byte it wrote. Any other exit is an error."""
+    def handle(reason: int) -> bool:
+        io = vm.run.io
+        if reason == vmm.EXIT["IO"] and io.port == REPORT and io.direction == vmm.KVM_EXIT_IO_OUT:
+            return True
+        unexpected(vm, reason)
+    run(vm, handle)
     return vm.run_page[vm.run.io.data_offset]
 
 
@@ -256,11 +261,10 @@ def part2() -> None:
     print("part 2: KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2; the guest counts timer ticks")
     vm = IrqchipVM(pit=True)
     start(vm, TIMER_GUEST)
-    reported = []
     began = time.perf_counter()
-    run(vm, lambda reason: reported.append(report(vm)) or reported[-1] is not None or unexpected(vm, reason))
+    ticks = run_until_report(vm)
     elapsed = time.perf_counter() - began
-    print(f"  the guest counted {reported[-1]} ticks in {elapsed:.3f} s; "
+    print(f"  the guest counted {ticks} ticks in {elapsed:.3f} s; "
           f"exits to this program: {vm.exit_counts()}")
 # --8<-- [end:timer]
 
@@ -320,18 +324,88 @@ def part3() -> None:
             said.append(f"  thread: KVM_IRQ_LINE irq 1, level 1 then 0; the guest's count is now {n}")
 
     thread = device_thread(raise_irq1)
-    reported = []
-    run(vm, lambda reason: reported.append(report(vm)) or reported[-1] is not None or unexpected(vm, reason))
+    count = run_until_report(vm)
     thread.join()
     print("\n".join(said))
-    print(f"  the guest reported {reported[-1]} interrupts; exits to this program: {vm.exit_counts()}")
+    print(f"  the guest reported {count} interrupts; exits to this program: {vm.exit_counts()}")
 # --8<-- [end:line]
+
+# ---------------------------------------------------------------- part 4
+
+# --8<-- [start:eventfd]
+def eventfd() -> int:
+    """A new eventfd: os.eventfd on Python 3.10 and later, else the C library's eventfd(2)."""
+    if hasattr(os, "eventfd"):
+        return os.eventfd(0, os.EFD_CLOEXEC)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "eventfd"):
+        raise vmm.CannotStart("no eventfd() in this C library: part 4 needs Linux eventfd(2)")
+    fd = libc.eventfd(0, os.O_CLOEXEC)                # EFD_CLOEXEC has O_CLOEXEC's value
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return fd
+# --8<-- [end:eventfd]
+
+
+# --8<-- [start:doorbell-guest]
+DOORBELL = 0x10000     # guest-physical; the 64 KiB memory slot ends below it (as in lab 4)
+DOORBELL_GUEST = vmm.Listing(16, pic_setup(0x25, 0xDF) + [   # IRQ 5 -> vector 0x25
+    ("b8 00 10", "mov ax, 0x1000"),
+    ("8e c0", "mov es, ax"),                            # es:0 is guest-physical 0x10000
+    ("fa", "cli"),
+    ("31 db", "xor bx, bx"),                            # bx: doorbells rung so far
+    ("43", "inc bx"),
+    ("26 88 1e 00 00", "mov byte ptr es:[0], bl"),      # ring the doorbell
+    ("38 1e 00 05", "cmp byte ptr [0x500], bl"),        # as many interrupts as doorbells?
+    ("73 05", "jae 0x103c"),
+    ("fb", "sti"),                                      # no: wait for one (sti; hlt cannot
+    ("f4", "hlt"),                                      # miss an interrupt that comes between)
+    ("fa", "cli"),
+    ("eb f5", "jmp 0x1031"),
+    ("80 fb 03", "cmp bl, 3"),                          # yes: 3 doorbells yet?
+    ("72 ea", "jb 0x102b"),
+    ("a0 00 05", "mov al, byte ptr [0x500]"),
+    ("e6 10", "out 0x10, al"),
+    ("f4", "hlt"),
+], origin=0x1000)
+# --8<-- [end:doorbell-guest]
+
+
+# --8<-- [start:doorbell]
+def part4() -> None:
+    print("part 4: KVM_IOEVENTFD and KVM_IRQFD: a doorbell and an interrupt, both through eventfds")
+    vm = IrqchipVM(pit=False, mem_size=0x10000)
+    for cap, name in ((vmm.KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"), (vmm.KVM_CAP_IRQFD, "KVM_CAP_IRQFD")):
+        if not fcntl.ioctl(vm.kvm, vmm.KVM_CHECK_EXTENSION, cap):
+            raise vmm.CannotStart(f"this KVM lacks {name}")
+    doorbell, interrupt = eventfd(), eventfd()
+    # A 1-byte write to guest-physical 0x10000 adds 1 to `doorbell`, in the kernel: no
+    # KVM_EXIT_MMIO (flags 0: an MMIO address; KVM_IOEVENTFD_FLAG_PIO would make it a port).
+    fcntl.ioctl(vm.fd, vmm.KVM_IOEVENTFD, vmm.kvm_ioeventfd(addr=DOORBELL, len=1, fd=doorbell))
+    # A write to `interrupt` raises GSI 5 (IRQ 5 of the PIC), in the kernel.
+    fcntl.ioctl(vm.fd, vmm.KVM_IRQFD, vmm.kvm_irqfd(fd=interrupt, gsi=5))
+    start(vm, DOORBELL_GUEST)
+    said = []
+
+    def device():
+        for n in range(1, 4):
+            rung = int.from_bytes(os.read(doorbell, 8), sys.byteorder)   # blocks until rung
+            said.append(f"  thread: doorbell eventfd read {rung} (ring {n}); writing 1 to the irqfd")
+            os.write(interrupt, (1).to_bytes(8, sys.byteorder))
+
+    thread = device_thread(device)
+    count = run_until_report(vm)
+    thread.join()
+    print("\n".join(said))
+    print(f"  the guest reported {count} interrupts; exits to this program: {vm.exit_counts()}")
+# --8<-- [end:doorbell]
 
 
 def main() -> None:
     part1()
     part2()
     part3()
+    part4()
 
 
 if __name__ == "__main__":
