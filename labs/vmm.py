@@ -586,5 +586,5 @@ KVM_CREATE_PIT2 = _ioc(_IOC_WRITE, 0x77, ctypes.sizeof(kvm_pit_config))         
 KVM_IOEVENTFD = _ioc(_IOC_WRITE, 0x79, ctypes.sizeof(kvm_ioeventfd))             # VM ioctl
 KVM_INTERRUPT = _ioc(_IOC_WRITE, 0x86, ctypes.sizeof(kvm_interrupt))             # vCPU ioctl
 KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_PIT2, KVM_CAP_IOEVENTFD = 0, 32, 33, 36
-KVM_IOEVENTFD_FLAG_PIO = 1 << 2        # the address is an I/O port, not a guest-physical address
+KVM_IOEVENTFD_FLAG_PIO = 1 << 1        # the address is an I/O port, not a guest-physical address
 # --8<-- [end:interrupts]
