@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import mmap
 import os
 import platform
 import signal
 import sys
 import threading
 import time
+from collections import Counter
 
 if __package__:
     from . import vmm
@@ -171,7 +173,6 @@ class IrqchipVM(vmm.VM):
     before the vCPU (api.rst, KVM_CREATE_IRQCHIP), so this repeats vmm.VM.__init__ in that order."""
 
     def __init__(self, pit: bool, mem_size: int = 1 << 20):
-        import mmap
         self.kvm = vmm.open_kvm()
         for cap, name in ((vmm.KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"), (vmm.KVM_CAP_PIT2, "KVM_CAP_PIT2")):
             if not fcntl.ioctl(self.kvm, vmm.KVM_CHECK_EXTENSION, cap):
@@ -195,7 +196,7 @@ class IrqchipVM(vmm.VM):
         size = fcntl.ioctl(self.kvm, vmm.KVM_GET_VCPU_MMAP_SIZE, 0)
         self.run_page = mmap.mmap(self.vcpu_fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         self.run = vmm.kvm_run.from_buffer(self.run_page)
-        self.exits = vmm.Counter()
+        self.exits: Counter = Counter()
 # --8<-- [end:irqchip]
 
 
