@@ -763,3 +763,39 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ==================================================================================================
+# Interrupts (lab 5, labs/interrupts.py): the numbers and structs that lab adds. Kept in one block
+# at the end; tests/test_labs_vmm_matches_kernel_headers.py checks them against the headers too.
+# --8<-- [start:interrupts]
+class kvm_interrupt(ctypes.Structure):                 # linux/kvm.h; api.rst, KVM_INTERRUPT
+    _fields_ = [("irq", u32)]                          # the vector to inject
+
+
+class kvm_irq_level(ctypes.Structure):                 # linux/kvm.h; api.rst, KVM_IRQ_LINE
+    _fields_ = [("irq", u32), ("level", u32)]          # irq: the GSI (0-15: the PIC's pins)
+
+
+class kvm_pit_config(ctypes.Structure):                # linux/kvm.h; api.rst, KVM_CREATE_PIT2
+    _fields_ = [("flags", u32), ("pad", u32 * 15)]
+
+
+class kvm_irqfd(ctypes.Structure):                     # linux/kvm.h; api.rst, KVM_IRQFD
+    _fields_ = [("fd", u32), ("gsi", u32), ("flags", u32), ("resamplefd", u32), ("pad", u8 * 16)]
+
+
+class kvm_ioeventfd(ctypes.Structure):                 # linux/kvm.h; api.rst, KVM_IOEVENTFD
+    _fields_ = [("datamatch", u64), ("addr", u64), ("len", u32), ("fd", ctypes.c_int32),
+                ("flags", u32), ("pad", u8 * 36)]
+
+
+KVM_CREATE_IRQCHIP = _ioc(_IOC_NONE, 0x60)                                       # VM ioctl
+KVM_IRQ_LINE = _ioc(_IOC_WRITE, 0x61, ctypes.sizeof(kvm_irq_level))              # VM ioctl
+KVM_IRQFD = _ioc(_IOC_WRITE, 0x76, ctypes.sizeof(kvm_irqfd))                     # VM ioctl
+KVM_CREATE_PIT2 = _ioc(_IOC_WRITE, 0x77, ctypes.sizeof(kvm_pit_config))          # VM ioctl
+KVM_IOEVENTFD = _ioc(_IOC_WRITE, 0x79, ctypes.sizeof(kvm_ioeventfd))             # VM ioctl
+KVM_INTERRUPT = _ioc(_IOC_WRITE, 0x86, ctypes.sizeof(kvm_interrupt))             # vCPU ioctl
+KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_PIT2, KVM_CAP_IOEVENTFD = 0, 32, 33, 36
+KVM_IOEVENTFD_FLAG_PIO = 1 << 1        # the address is an I/O port, not a guest-physical address
+# --8<-- [end:interrupts]

@@ -184,7 +184,9 @@ def header_problems(probe_dir: Path, vmm=None, label: str = "labs/vmm.py") -> li
         from labs import vmm
 
     structs = [vmm.kvm_userspace_memory_region, vmm.kvm_regs, vmm.kvm_segment, vmm.kvm_dtable,
-               vmm.kvm_sregs, vmm.kvm_translation, vmm.kvm_run]
+               vmm.kvm_sregs, vmm.kvm_translation, vmm.kvm_run,
+               # lab 5, interrupts
+               vmm.kvm_interrupt, vmm.kvm_irq_level, vmm.kvm_pit_config, vmm.kvm_irqfd, vmm.kvm_ioeventfd]
     expected: dict[str, int] = {}
 
     def fields(cls, prefix=""):
@@ -224,7 +226,11 @@ def header_problems(probe_dir: Path, vmm=None, label: str = "labs/vmm.py") -> li
                  "KVM_GET_VCPU_MMAP_SIZE", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION",
                  "KVM_SET_TSS_ADDR", "KVM_RUN", "KVM_GET_REGS", "KVM_SET_REGS", "KVM_GET_SREGS",
                  "KVM_SET_SREGS", "KVM_TRANSLATE", "KVM_API_VERSION", "KVM_CAP_SET_TSS_ADDR",
-                 "KVM_EXIT_IO_IN", "KVM_EXIT_IO_OUT"):
+                 "KVM_EXIT_IO_IN", "KVM_EXIT_IO_OUT",
+                 # lab 5, interrupts
+                 "KVM_CREATE_IRQCHIP", "KVM_IRQ_LINE", "KVM_IRQFD", "KVM_CREATE_PIT2", "KVM_IOEVENTFD",
+                 "KVM_INTERRUPT", "KVM_CAP_IRQCHIP", "KVM_CAP_IRQFD", "KVM_CAP_PIT2", "KVM_CAP_IOEVENTFD",
+                 "KVM_IOEVENTFD_FLAG_PIO"):
         expected[name] = getattr(vmm, name)
         lines.append(f'P("{name}", (unsigned long)({name}));')
     problems = []
