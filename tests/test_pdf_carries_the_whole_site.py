@@ -12,6 +12,7 @@ do not link to it.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from checks import (built_pages, diagram_captions, display_name, html_soup, merm
                     pdf_pages_text, pdf_reader, pdf_text_problems, print_leak_problems, print_page_problems,
                     site_headings)
 from conftest import FIXTURES
-from tools.editions import PDF_NAME, PRINT_PAGE, fill_sizes, fix_text_layer, human_size, make_pdf, outline_depth
+from tools.editions import (OFFLINE_NAME, PDF_NAME, PRINT_PAGE, _read_fixes, _write_fixes, edition_link_problems,
+                            fill_sizes, fix_text_layer, human_size, main, make_pdf, outline_depth)
 
 EDITIONS = FIXTURES / "editions"
 
@@ -203,3 +205,41 @@ def test_the_home_page_gets_the_sizes_of_both_files(tmp_path):
     assert fill_sizes(tmp_path, {"pdf": 1_397_099, "zip": 612_000}) == [tmp_path / "index.html"]
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'href="virtualization-docs.pdf"' in html and "（1.3 MB）" in html and "（597 KB）" in html
+
+
+def test_a_site_linking_to_missing_editions_is_refused_naming_the_page(tmp_path, capsys):
+    site = tmp_path / "site"
+    shutil.copytree(EDITIONS / "unfinished-site", site)
+    home = site / "index.html"
+    assert main(["--check", str(site)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{home}: links to {PDF_NAME}, which is not in {site}",
+        f"{home}: links to {OFFLINE_NAME}, which is not in {site}",
+        f"{home}: the size of the pdf edition is not filled in",
+        f"{home}: the size of the zip edition is not filled in"]
+    (site / PDF_NAME).write_bytes(b"%PDF-1.7")
+    (site / OFFLINE_NAME).write_bytes(b"PK")
+    fill_sizes(site, {"pdf": 8, "zip": 2})
+    assert edition_link_problems(site) == []
+
+
+def test_the_editions_refuse_a_machine_without_chinese_fonts(monkeypatch, tmp_path):
+    monkeypatch.setenv("FONTCONFIG_FILE", str(FIXTURES / "bad-inputs" / "fonts-without-cjk.conf"))
+    with pytest.raises(SystemExit, match=r"No CJK font is installed for Chromium .*fonts-noto-cjk"):
+        make_pdf(EDITIONS, tmp_path / PDF_NAME)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_font_cache_is_read_again_and_rewritten_whole(tmp_path, capsys):
+    cached = tmp_path / "editions" / "NotoSansCJK-Regular.ttc-2-1-1.json"
+    assert _read_fixes(cached) is None and capsys.readouterr().err == ""  # not there yet: no message
+    _write_fixes(cached, {0x2F64: 0x7528})
+    assert _read_fixes(cached) == {0x2F64: 0x7528} and [p.name for p in cached.parent.iterdir()] == [cached.name]
+    for torn in ('{"12132": 299', "", "[1, 2]"):
+        cached.write_text(torn, encoding="utf-8")
+        assert _read_fixes(cached) is None
+        assert capsys.readouterr().err.startswith(f"{cached}: damaged cache (")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    _write_fixes(blocked / "fixes.json", {1: 2})  # a cache that cannot be written is skipped, named
+    assert capsys.readouterr().err.startswith(f"{blocked / 'fixes.json'}: not cached (")
