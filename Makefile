@@ -15,10 +15,13 @@ serve: $(VENV)/.installed node_modules/.installed
 # The deployable site in site/, built strictly: any warning is an error. Then its
 # take-away editions, from the same build: site/virtualization-docs.pdf and
 # site/virtualization-docs-offline.zip (tools/editions.py).
-# A failed build leaves no site/ that looks deployable.
+# A failed or killed build leaves no site/ that looks deployable: it is built
+# in .site-partial/ and renamed to site/ once its editions are in, checked.
 site: $(VENV)/.installed node_modules/.installed
-	$(BIN)/mkdocs build --strict --clean || { rm -rf site; exit 1; }
-	$(BIN)/python -m tools.editions site || { rm -rf site; exit 1; }
+	rm -rf site .site-partial
+	$(BIN)/mkdocs build --strict --clean -d .site-partial || { rm -rf .site-partial; exit 1; }
+	$(BIN)/python -m tools.editions .site-partial || { rm -rf .site-partial; exit 1; }
+	mv .site-partial site
 
 # Every check: build, content, links, diagrams, search, accessibility, lint.
 test: $(VENV)/.installed node_modules/.installed
@@ -53,4 +56,4 @@ node_modules/.installed: package.json package-lock.json
 
 # .cache holds the diagrams rendered at build time (hooks/diagrams.py).
 clean:
-	rm -rf site .cache .pytest_cache bench/results
+	rm -rf site .site-partial .cache .pytest_cache bench/results

@@ -11,12 +11,14 @@ covers Chromium's version and fonts; entries are written atomically and
 checked before use). A warm build starts no browser.
 
 Loud, not silent; every message names the file:
-- a diagram that does not parse, or whose label holds an <img> or an
-  outside URL, is an error naming the page and the diagram's number
-  (`mkdocs build --strict`, hence `make site`, fails);
+- a diagram that does not parse, whose label holds an <img> or an outside
+  URL, that sets a theme of its own, or that is over Mermaid's maxTextSize
+  is an error naming the file and line (`mkdocs build --strict`, hence
+  `make site`, fails; the rules are hooks/diagram_render.py's);
 - a `<` or an entity in a label is kept as text (`a<b` reads "a<b");
-- a Chromium that does not start, or no CJK font for Chinese labels, is an
-  error naming the browser or the fonts, not a page;
+- a Chromium that does not start or crashes, or no CJK font for Chinese
+  labels, is an error naming the browser or the fonts, not a page
+  (hooks/diagram_render.py draws, tools/diagram_cache.py caches);
 - with REQUIRE_PRERENDERED_DIAGRAMS=1 (CI), a diagram that would be left for
   the reader's browser is an error.
 Otherwise, with no Chromium at build time, every diagram is left as
@@ -29,14 +31,14 @@ Diagram source and SVG text are kept out of the search index; the
 <figcaption> is what search finds.
 
 Each diagram is drawn in a wide and, where it needs one, a phone layout, and
-written alone as an SVG file for 查看大图 (hooks/diagram_variants.py).
+written alone as an SVG file for 查看大图 (hooks/diagram_variants.py), at
+assets/diagrams/<the page's path>-<N>.svg: folders kept, so no two pages'
+files can share a name.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import logging
 import os
 import re
 import shutil
@@ -49,32 +51,17 @@ from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.browser import LAUNCH_ARGS, find_chromium  # noqa: E402
-from tools.diagram_cache import DiagramCache, chromium_version, font_fingerprint, has_cjk_font, svg_problems  # noqa: E402
+from tools.sitebuild import display_name  # noqa: E402
 from hooks import diagram_variants as variants  # noqa: E402
+from hooks.diagram_render import (MERMAID_DIST, MERMAID_ENTRY, Renderer, as_text, log,  # noqa: E402,F401
+                                  source_problems)
 
-log = logging.getLogger("mkdocs.hooks.diagrams")
-
-MERMAID = ROOT / "node_modules" / "mermaid"
-MERMAID_DIST = MERMAID / "dist"
-MERMAID_ENTRY = "mermaid.esm.min.mjs"
 MERMAID_CHUNKS = "chunks/mermaid.esm.min"
 MERMAID_URI = "javascripts/vendor/mermaid"
-THEME = Path(__file__).with_name("diagram-theme.css")
-CACHE = ROOT / ".cache" / "diagrams"
-FONT = "-apple-system, BlinkMacSystemFont, Helvetica, Arial, sans-serif"  # Material's stack with font: false
-RENDER_TIMEOUT_MS = 60_000
 
 _FENCE = re.compile(r'<pre\s+class="mermaid"><code>(.*?)</code></pre>', re.S)
-_ORIGIN = "http://diagrams.invalid/"
-_VIEWBOX = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
+_MD_FENCE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,})[ \t]*mermaid\b", re.M)
 _SYMBOL = re.compile(r'<symbol\b[^>]*\bid="([^"]+)"[^>]*>.*?</symbol>', re.S)
-# A `<` that would open an HTML tag in a label; Mermaid's arrows (<--, <<, <|)
-# and the line break <br> are left alone.
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z!?/])(?!/?br\s*/?>)")
-_IMG = re.compile(r"<\s*img\b", re.I)
-_OUTSIDE_URL = re.compile(r"(?<![\w:])(?:[a-z][a-z0-9+.-]*:)?//[^\s\"'<>\])]+", re.I)
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def without_unused_symbols(svg: str) -> str:
@@ -90,26 +77,9 @@ def without_unused_symbols(svg: str) -> str:
     return _SYMBOL.sub(keep_if_used, svg).replace("<defs></defs>", "")
 
 
-def label_problems(source: str) -> list[str]:
-    """What a diagram's labels must not hold: an image, or an outside URL
-    (each would be fetched by every reader's browser)."""
-    problems = []
-    for number, line in enumerate(source.splitlines(), 1):
-        if line.strip().startswith("%%"):
-            continue  # a Mermaid comment
-        if _IMG.search(line):
-            problems.append(f"line {number} puts an <img> in a label")
-        for url in _OUTSIDE_URL.findall(line):
-            problems.append(f"line {number} has an outside URL ({url})")
-    return problems
-
-
-def as_text(source: str) -> str:
-    """The source as Mermaid must see it so labels keep their text: entities
-    the author wrote (&lt;) become characters, and a `<` that would open a tag
-    becomes Mermaid's entity code #lt; (HTML in a label is dropped by
-    Mermaid's sanitiser, and the text with it)."""
-    return _TAG_OPEN.sub("#lt;", html.unescape(source))
+def fence_lines(markdown: str) -> list[int]:
+    """The line of the file where each ```mermaid fence's source starts."""
+    return [markdown.count("\n", 0, m.start()) + 2 for m in _MD_FENCE.finditer(markdown)]
 
 
 def on_config(config):
@@ -121,116 +91,8 @@ def on_config(config):
     return config
 
 
-class Renderer:
-    """Mermaid in a headless Chromium page, started on the first uncached diagram."""
-
-    def __init__(self):
-        self.playwright = self.browser = self.page = None
-        self.executable = find_chromium()
-        self.unavailable = self.executable is None
-        self.cjk_checked = False
-        version = json.loads((MERMAID / "package.json").read_text(encoding="utf-8"))["version"]
-        self.options = {
-            "startOnLoad": False, "theme": "base", "securityLevel": "strict", "fontFamily": FONT,
-            "themeCSS": THEME.read_text(encoding="utf-8"),
-            "sequence": {"actorFontSize": "16px", "messageFontSize": "16px", "noteFontSize": "16px"},
-        }
-        self.cache: DiagramCache | None = None
-        self.salt = f"mermaid {version}\n{json.dumps(self.options, sort_keys=True)}"
-        if self.unavailable:
-            log.info("No Chromium found: diagrams will be drawn in the browser (see tools/browser.py)")
-
-    def _cache(self) -> DiagramCache | None:
-        """The cache for this Chromium and these fonts; None without a working Chromium."""
-        if self.cache is None and not self.unavailable:
-            try:
-                browser = chromium_version(self.executable)
-            except RuntimeError as error:
-                self._give_up(str(error))
-                return None
-            self.cache = DiagramCache(CACHE, f"{self.salt}\n{browser}\n{font_fingerprint()}")
-        return self.cache
-
-    def _give_up(self, why: str) -> None:
-        self.unavailable = True
-        log.error(f"Chromium for diagrams ({self.executable}) is not usable: {why}. "
-                  "Fix it, or point CHROMIUM at a working Chromium (see tools/browser.py); "
-                  "until then diagrams are left for the reader's browser.")
-
-    def _start(self) -> bool:
-        from playwright.sync_api import sync_playwright
-
-        try:
-            self.playwright = sync_playwright().start()
-            self.browser = self.playwright.chromium.launch(executable_path=self.executable, args=LAUNCH_ARGS)
-            self.page = self.browser.new_page()
-            self.page.route(f"{_ORIGIN}**", self._serve)
-            self.page.goto(_ORIGIN + "render.html")
-            self.page.wait_for_function("window.renderDiagram !== undefined", timeout=RENDER_TIMEOUT_MS)
-        except Exception as error:  # noqa: BLE001 - any failure here is the browser's, not a page's
-            self.close()
-            self._give_up(str(error).strip().splitlines()[0])
-            return False
-        return True
-
-    def _serve(self, route) -> None:
-        path = route.request.url[len(_ORIGIN):]
-        if path == "render.html":
-            body = (f'<!doctype html><html><body style="font-family: {FONT}"><script type="module">'
-                    f'import mermaid from "./{MERMAID_ENTRY}"; mermaid.initialize({json.dumps(self.options)});'
-                    'window.renderDiagram = async (id, source) => {'
-                    '  try { return {svg: (await mermaid.render(id, source)).svg}; }'
-                    '  catch (error) { document.getElementById("d" + id)?.remove(); return {error: String(error.message || error)}; }'
-                    '};</script></body></html>')
-            route.fulfill(body=body, content_type="text/html")
-        elif (MERMAID_DIST / path).is_file():
-            route.fulfill(path=str(MERMAID_DIST / path), content_type="application/javascript")
-        else:
-            route.fulfill(status=404)
-
-    def render(self, source: str) -> tuple[str | None, str | None, str]:
-        """(svg, None, key) or (None, error message, key); (None, None, key) if no browser."""
-        cache = self._cache()
-        if cache is None:
-            return None, None, ""
-        key = cache.key(source)
-        cached = cache.get(key, log)
-        if cached is not None:
-            return cached, None, key
-        if not self.cjk_checked and _HAN.search(source):
-            self.cjk_checked = True
-            if has_cjk_font() is False:
-                log.error("No CJK font is installed for Chromium: Chinese diagram labels would be measured "
-                          "with a fallback font and clipped in readers' browsers. Install one "
-                          "(Debian/Ubuntu: apt-get install fonts-noto-cjk), then build again.")
-        if self.page is None and not self._start():
-            return None, None, key
-        result = self.page.evaluate(
-            """([id, source, ms]) => Promise.race([window.renderDiagram(id, source),
-                 new Promise(done => setTimeout(() => done({error: `no drawing after ${ms} ms`}), ms))])""",
-            [f"diagram-{key[:12]}", source, RENDER_TIMEOUT_MS])
-        if "error" in result:
-            return None, result["error"], key
-        unsafe = svg_problems(result["svg"])
-        if unsafe:
-            return None, "the drawing " + "; ".join(unsafe), key
-        cache.put(key, result["svg"])
-        return result["svg"], None, key
-
-    def close(self) -> None:
-        for closing in (self.browser, self.playwright):
-            try:
-                if closing is self.playwright and closing is not None:
-                    closing.stop()
-                elif closing is not None:
-                    closing.close()
-            except Exception:  # noqa: BLE001 - closing a browser that never started
-                pass
-        self.playwright = self.browser = self.page = None
-
-
 _renderer: Renderer | None = None
-_zooms: dict[str, str] = {}  # site path -> standalone SVG (查看大图), written after the build
+_zooms: dict[str, tuple[str, str]] = {}  # site path -> (standalone SVG for 查看大图, the page), written after the build
 
 
 def on_pre_build(config) -> None:
@@ -244,6 +106,7 @@ def on_pre_build(config) -> None:
 @event_priority(50)
 def on_page_content(content: str, page, config, files) -> str:
     name = page.file.src_uri
+    source_file = display_name(Path(page.file.abs_src_path)) if page.file.abs_src_path else name
     required = os.environ.get("REQUIRE_PRERENDERED_DIAGRAMS", "") not in ("", "0")
     seen: dict[str, int] = {}
 
@@ -261,6 +124,13 @@ def on_page_content(content: str, page, config, files) -> str:
         return svg, None
 
     fences = list(_FENCE.finditer(content))
+    starts = fence_lines(page.file.content_string) if page.file.abs_src_path else []
+    if len(starts) != len(fences):
+        starts = [None] * len(fences)  # a fence from an include: name the diagram, not a line
+
+    def at(fence: int, line: int) -> str:
+        return f"{source_file}:{starts[fence] + line - 1}" if starts[fence] else source_file
+
     out, last, number = [], 0, 0
     for i, match in enumerate(fences):
         out.append(content[last:match.start()])
@@ -273,11 +143,14 @@ def on_page_content(content: str, page, config, files) -> str:
         following = fences[i + 1] if i + 1 < len(fences) else None
         own_phone = html.unescape(following.group(1)).strip() if following else ""
         own_phone = own_phone if variants.is_phone_layout(own_phone) else None
-        problems = label_problems(authored) + label_problems(own_phone or "")
+        problems = [f"{at(i, line)}: Mermaid diagram {number} {problem}" for line, problem in source_problems(authored)]
+        problems += [f"{at(i + 1, line)}: Mermaid diagram {number} (phone layout) {problem}"
+                     for line, problem in source_problems(own_phone or "")]
         if not ("accTitle" in authored and "accDescr" in authored):
             log.error(f"{where} has no text alternative: give it accTitle and accDescr (README, \"Add a diagram\")")
         if problems:
-            log.error(f"{where}: {'; '.join(problems)}: readers' browsers would fetch it from another host")
+            for problem in problems:
+                log.error(problem)
             out.append('<div class="mermaid-diagram" data-search-exclude></div>')
             continue
         svg, error = drawing(authored, where)
@@ -295,9 +168,11 @@ def on_page_content(content: str, page, config, files) -> str:
         phone_svg = drawing(phone, f"{where} (phone layout)")[0] if phone else None
         for problem in variants.layout_problems(name, number, svg, phone_svg):
             log.warning(problem)
-        zoom = f"assets/diagrams/{name.removesuffix('.md').replace('/', '-')}-{number}.svg"
+        zoom = f"assets/diagrams/{name.removesuffix('.md')}-{number}.svg"  # folders kept: no two pages share one
         try:
-            _zooms[zoom] = variants.standalone_svg(svg)
+            if zoom in _zooms and _zooms[zoom][1] != name:
+                raise ValueError(f"{_zooms[zoom][1]} writes {zoom} too")
+            _zooms[zoom] = (variants.standalone_svg(svg), name)
         except Exception as error:  # noqa: BLE001 - any parse error of the standalone file
             log.error(f"{where} cannot be written as a standalone SVG (查看大图): {error}")
         width = variants.width_of(svg)
@@ -309,7 +184,7 @@ def on_page_content(content: str, page, config, files) -> str:
 
 def on_post_build(config) -> None:
     _close()
-    for path, svg in _zooms.items():  # 查看大图: each diagram alone, for the browser to zoom
+    for path, (svg, _) in _zooms.items():  # 查看大图: each diagram alone, for the browser to zoom
         target = Path(config.site_dir) / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(svg, encoding="utf-8")

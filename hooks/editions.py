@@ -15,8 +15,10 @@ event priority than the plugin collects page HTML. This hook:
   scripts, overrides/partials/start-on-first-input.html, and fail): a cover with
   the build date and the source commit (hooks/print-cover.html), a 目录 of
   chapters and sections, the sections of 虚拟化分类 one level down, figures
-  numbered 图 1：, 图 2：…, and its own print CSS (hooks/print-page.css: A4,
-  第 N 页 in the page footer, a chapter per page);
+  numbered 图 1：, 图 2：…, every folded block (the exercises' `??? note "答案"`)
+  opened, since paper cannot be clicked, and its own print CSS
+  (hooks/print-page.css: A4, 第 N 页 in the page footer, a chapter per page);
+  the site's own pages keep their answers folded;
 - in the offline copy (Material's `offline` plugin, enabled only by
   OFFLINE_EDITION=true, see tools/editions.py), serves the iframe-worker shim
   from the site itself (npm `iframe-worker`, pinned in package.json) instead
@@ -202,6 +204,15 @@ _PHONE_LAYOUT = re.compile(r'<svg\b[^>]*\bclass="diagram-phone\b.*?</svg>', re.S
 _ZOOM_LINK = re.compile(r'<p class="diagram-zoom">.*?</p>', re.S)
 
 
+_FOLDED = re.compile(r"<details(?![^>]*\bopen\b)(?=[\s>])")
+
+
+def open_folded_blocks(content: str) -> str:
+    """Every <details> (a `???` block: the exercises' answers) open, so that
+    the PDF prints what a reader of the site would click to see."""
+    return _FOLDED.sub("<details open", content)
+
+
 def finish_print_page(page_html: str) -> str:
     """The print page as the plugin wrote it, finished without any script."""
     page_html = _INJECTED.sub("\n", page_html, count=1)
@@ -209,7 +220,7 @@ def finish_print_page(page_html: str) -> str:
     head, sep, body = page_html.partition("</head>")
     style = PRINT_CSS.read_text(encoding="utf-8")
     head += f'<meta name="robots" content="noindex">\n<style>\n{style}</style>\n'
-    body = number_figures(nest_sections(body))
+    body = open_folded_blocks(number_figures(nest_sections(body)))
     cover_end = body.index("</section>", body.index('id="print-site-cover-page"')) + len("</section>")
     body = body[:cover_end] + "\n" + table_of_contents(body[cover_end:]) + body[cover_end:]
     return head + sep + body

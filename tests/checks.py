@@ -886,8 +886,8 @@ def offline_path(md: Path, docs: Path = DOCS) -> str:
 
 def print_page_problems(page: Path, diagrams: int) -> list[str]:
     """The print page has its cover (build date, source commit) and 目录, every
-    in-page link lands, every diagram is an inline SVG with a 图 N： label, and
-    it runs no print-site script (that would start before the site's held-back
+    in-page link lands, every diagram is an inline SVG with a 图 N： label, every
+    folded block (an exercise's answer) is open, and it runs no print-site script (that would start before the site's held-back
     scripts, overrides/partials/start-on-first-input.html)."""
     name = display_name(page)
     soup = html_soup(page)
@@ -907,6 +907,10 @@ def print_page_problems(page: Path, diagrams: int) -> list[str]:
         problems.append(f"{name}: {len(soup.select('pre.mermaid'))} diagram(s) left as Mermaid source")
     problems += [f"{name}: figure caption 「{cap.get_text(strip=True)}」 has no 图 N： label"
                  for cap in soup.select("figure figcaption") if not re.match(r"图 \d+：", cap.get_text(strip=True))]
+    folded = [d for d in soup.select("details") if not d.has_attr("open")]
+    if folded:
+        problems.append(f"{name}: {len(folded)} answer(s) folded shut in <details>, which the PDF prints as a bare "
+                        f"「{folded[0].summary.get_text(strip=True) if folded[0].summary else ''}」")
     if any("print-site" in s["src"] for s in script_tags(soup)) or "DOMContentLoaded" in "".join(
             s.get_text() for s in soup.find_all("script") if "remove_material_navigation" in s.get_text()):
         problems.append(f"{name}: runs print-site's script, which needs DOMContentLoaded, before Material has started")

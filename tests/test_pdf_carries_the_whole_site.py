@@ -1,8 +1,9 @@
 """The PDF edition carries the whole site, the way the print page shows it.
 
 tools/editions.py prints the print page (hooks/editions.py) in Chromium; here
-the PDF is built once per session and read back: every page's h1 and every
-sentence of the source article are in its text; every h1 and h2 has a
+the PDF is built once per session and read back: every page's h1, every
+sentence of the source article and every exercise's answer (folded on the
+site's pages, open on the print page) are in its text; every h1 and h2 has a
 bookmark; its fonts are embedded, one draws Chinese, and its text layer says
 用 and 户 rather than the radicals that share their glyphs; every diagram is
 there, drawn as vectors. The print page has its cover, 目录 and diagrams and
@@ -10,15 +11,19 @@ runs no script of print-site's; ordinary pages carry none of its CSS or JS and
 do not link to it.
 """
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from checks import (built_pages, diagram_captions, display_name, mermaid_fences, pdf_diagram_problems,
-                    pdf_font_problems, pdf_link_problems, pdf_outline, pdf_outline_problems, pdf_reader,
-                    pdf_text_problems, print_leak_problems, print_page_problems, site_headings)
+from checks import (built_pages, diagram_captions, display_name, html_soup, mermaid_fences, normalize,
+                    pdf_diagram_problems, pdf_font_problems, pdf_link_problems, pdf_outline, pdf_outline_problems,
+                    pdf_pages_text, pdf_reader, pdf_text_problems, print_leak_problems, print_page_problems,
+                    site_headings)
 from conftest import FIXTURES
-from tools.editions import PDF_NAME, PRINT_PAGE, fill_sizes, fix_text_layer, human_size, make_pdf, outline_depth
+from tools.editions import (OFFLINE_NAME, PDF_NAME, PRINT_PAGE, _read_fixes, _write_fixes, edition_link_problems,
+                            fill_sizes, fix_text_layer, human_size, main, make_pdf, outline_depth)
 
 EDITIONS = FIXTURES / "editions"
 
@@ -43,6 +48,37 @@ def print_fixture(browser, name: str, out: Path) -> Path:
     return target
 
 
+def site_answers(site_dir: Path) -> list[tuple[str, int, list[str]]]:
+    """(page, number on the page, text of each block) of every exercise's answer:
+    each `??? note "答案"` block, a folded <details> on the built pages. A block
+    (a paragraph, a listing) is compared on its own: Chromium may put a
+    listing's text before or after the paragraph around it."""
+    found = []
+    for page in built_pages(site_dir):
+        article = html_soup(page).select_one("article")
+        blocks = article.select("details") if article else []
+        for number, block in enumerate((b for b in blocks if b.summary and b.summary.get_text(strip=True) == "答案"), 1):
+            block.summary.decompose()
+            texts = [child.get_text("").strip() for child in block.find_all(recursive=False)]
+            found.append((page.relative_to(site_dir).as_posix(), number, [t for t in texts if normalize(t)]))
+    return found
+
+
+_FOOTER = re.compile(r"^第\s*\d+\s*页$", re.M)  # hooks/print-page.css's page footer
+
+
+def pdf_answer_problems(pdf: Path, answers) -> list[str]:
+    """Every block of every answer is in the PDF's text (typography and page footers aside)."""
+    name, text = display_name(pdf), normalize(_FOOTER.sub("", "\n".join(pdf_pages_text(pdf))))
+    problems = []
+    for page, number, blocks in answers:
+        missing = [block for block in blocks if normalize(block) not in text]
+        if missing or not blocks:
+            shown = (missing or ["(empty)"])[0].splitlines()[0]
+            problems.append(f"{name}: answer {number} of {page} is missing: 「{shown[:40]}{'…' if len(shown) > 40 else ''}」")
+    return problems
+
+
 def test_the_pdf_has_every_chapter_and_every_sentence(pdf, headings, figures):
     reader = pdf_reader(pdf)
     figures.append(f"PDF edition: {len(reader.pages)} pages, {pdf.stat().st_size:,} bytes "
@@ -50,6 +86,24 @@ def test_the_pdf_has_every_chapter_and_every_sentence(pdf, headings, figures):
                    f"{len(pdf_outline(pdf))} bookmarks")
     assert sum(1 for _, level, _ in headings if level == 1) >= 9
     assert pdf_text_problems(pdf, headings) == []
+
+
+def test_the_pdf_has_every_answer(pdf, site):
+    answers = site_answers(site.dir)
+    exercises = sum(md.read_text(encoding="utf-8").count('??? note "答案"') for md in (site.root / "docs").rglob("*.md"))
+    assert len(answers) == exercises >= 30
+    assert pdf_answer_problems(pdf, answers) == []
+    # The site's own pages keep them folded: a reader tries first.
+    assert [p.name for p in built_pages(site.dir) if "<details open" in p.read_text(encoding="utf-8")] == []
+
+
+def test_a_pdf_with_a_folded_answer_is_reported_with_the_page_and_answer(browser, tmp_path):
+    answers = site_answers(EDITIONS / "answers-site")
+    assert [(page, number) for page, number, _ in answers] == [("exercises/index.html", 1), ("exercises/index.html", 2)]
+    broken = print_fixture(browser, "closed-answer", tmp_path)
+    assert pdf_answer_problems(broken, answers) == [
+        f"{display_name(broken)}: answer 2 of exercises/index.html is missing: "
+        "「客户机每改一次页表，VMM 都要拦截并同步影子页表。」"]
 
 
 def test_every_h1_and_h2_has_a_bookmark(pdf, headings):
@@ -117,6 +171,7 @@ def test_a_broken_print_page_is_reported_with_its_file():
         f"{name}: 0 of 1 diagrams are inline SVG",
         f"{name}: 1 diagram(s) left as Mermaid source",
         f"{name}: figure caption 「图：全虚拟化与 Hypervisor 示意图」 has no 图 N： label",
+        f"{name}: 1 answer(s) folded shut in <details>, which the PDF prints as a bare 「答案」",
         f"{name}: runs print-site's script, which needs DOMContentLoaded, before Material has started",
     ]
 
@@ -150,3 +205,41 @@ def test_the_home_page_gets_the_sizes_of_both_files(tmp_path):
     assert fill_sizes(tmp_path, {"pdf": 1_397_099, "zip": 612_000}) == [tmp_path / "index.html"]
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'href="virtualization-docs.pdf"' in html and "（1.3 MB）" in html and "（597 KB）" in html
+
+
+def test_a_site_linking_to_missing_editions_is_refused_naming_the_page(tmp_path, capsys):
+    site = tmp_path / "site"
+    shutil.copytree(EDITIONS / "unfinished-site", site)
+    home = site / "index.html"
+    assert main(["--check", str(site)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{home}: links to {PDF_NAME}, which is not in {site}",
+        f"{home}: links to {OFFLINE_NAME}, which is not in {site}",
+        f"{home}: the size of the pdf edition is not filled in",
+        f"{home}: the size of the zip edition is not filled in"]
+    (site / PDF_NAME).write_bytes(b"%PDF-1.7")
+    (site / OFFLINE_NAME).write_bytes(b"PK")
+    fill_sizes(site, {"pdf": 8, "zip": 2})
+    assert edition_link_problems(site) == []
+
+
+def test_the_editions_refuse_a_machine_without_chinese_fonts(monkeypatch, tmp_path):
+    monkeypatch.setenv("FONTCONFIG_FILE", str(FIXTURES / "bad-inputs" / "fonts-without-cjk.conf"))
+    with pytest.raises(SystemExit, match=r"No CJK font is installed for Chromium .*fonts-noto-cjk"):
+        make_pdf(EDITIONS, tmp_path / PDF_NAME)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_font_cache_is_read_again_and_rewritten_whole(tmp_path, capsys):
+    cached = tmp_path / "editions" / "NotoSansCJK-Regular.ttc-2-1-1.json"
+    assert _read_fixes(cached) is None and capsys.readouterr().err == ""  # not there yet: no message
+    _write_fixes(cached, {0x2F64: 0x7528})
+    assert _read_fixes(cached) == {0x2F64: 0x7528} and [p.name for p in cached.parent.iterdir()] == [cached.name]
+    for torn in ('{"12132": 299', "", "[1, 2]"):
+        cached.write_text(torn, encoding="utf-8")
+        assert _read_fixes(cached) is None
+        assert capsys.readouterr().err.startswith(f"{cached}: damaged cache (")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    _write_fixes(blocked / "fixes.json", {1: 2})  # a cache that cannot be written is skipped, named
+    assert capsys.readouterr().err.startswith(f"{blocked / 'fixes.json'}: not cached (")

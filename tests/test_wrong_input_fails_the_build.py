@@ -1,7 +1,7 @@
 """What an author can get wrong either builds correctly or fails the build
 (`make site`, hence the deploy) with a message naming the file: diagram
-labels, the diagram cache, the build's Chromium and fonts, abbreviations,
-front matter, mkdocs.yml, includes, and published addresses."""
+labels, themes and sizes, the diagram cache, the build's Chromium and fonts,
+abbreviations, front matter, mkdocs.yml, includes, and published addresses."""
 
 import re
 import shutil
@@ -16,6 +16,10 @@ from tools.diagram_cache import DiagramCache, svg_problems
 from tools.sitebuild import ROOT, build, project_copy
 
 BAD = FIXTURES / "bad-inputs"
+# A diagram over Mermaid's maxTextSize (50,000 characters): Mermaid draws an error box instead.
+HUGE_DIAGRAM = ("---\ndescription: 测试页：一张超过 Mermaid 文本上限的图。\n---\n\n# 太大的图\n\n```mermaid\n"
+                "flowchart LR\n    accTitle: 太大\n    accDescr: 五千个节点\n"
+                + "".join(f"    n{i}[节点 {i}] --> n{i + 1}\n" for i in range(2500)) + "```\n")
 
 
 def _build(project: Path, site_dir: Path, env: dict | None = None):
@@ -24,9 +28,9 @@ def _build(project: Path, site_dir: Path, env: dict | None = None):
 
 def _cache_key(project: Path, source: str) -> str:
     """The cache key the build will use for `source` on this machine."""
-    import hooks.diagrams as diagrams
-    renderer = diagrams.Renderer()
-    return renderer._cache().key(diagrams.as_text(source))
+    import hooks.diagram_render as render
+    renderer = render.Renderer()
+    return renderer._cache().key(render.as_text(source))
 
 
 def _first_fence(md: Path) -> str:
@@ -47,6 +51,9 @@ def attacked(tmp_path_factory):
         "docs/description-not-text.md": BAD / "description-not-text.md",
         "docs/title-with-ampersand.md": BAD / "title-with-ampersand.md",
         "includes/section-without-id.md": BAD / "section-without-id.md",
+        "docs/diagram-directives.md": BAD / "diagram-directives.md",
+        "docs/deep-cpu-virtualization.md": BAD / "deep-cpu-virtualization.md",  # beside deep/cpu-virtualization.md
+        "docs/huge-diagram.md": HUGE_DIAGRAM,
         "includes/abbreviations.md": abbreviations + (BAD / "abbreviations-appended.md").read_text(encoding="utf-8"),
     })
     # An include that is a link to a file of the build machine.
@@ -90,9 +97,49 @@ def test_the_same_diagram_twice_on_a_page_gets_distinct_ids(attacked):
 
 def test_an_image_or_outside_url_in_a_label_fails_the_build_naming_the_page(attacked):
     _, site, result, _, _ = attacked
-    assert "diagram-outside.md: Mermaid diagram 1: line 4 puts an <img> in a label" in result.stderr
-    assert "diagram-outside.md: Mermaid diagram 2: line 4 has an outside URL (https://evil.example/page)" in result.stderr
+    assert "docs/diagram-outside.md:13: Mermaid diagram 1 puts an <img> in a label" in result.stderr
+    assert "docs/diagram-outside.md:25: Mermaid diagram 2 has an outside URL (https://evil.example/page)" in result.stderr
     assert "evil.example" not in (site / "diagram-outside" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_diagram_with_a_theme_of_its_own_fails_the_build_naming_the_line(attacked):
+    _, site, result, _, _ = attacked
+    assert ("docs/diagram-directives.md:10: Mermaid diagram 1 %%{init}%% sets fontFamily, themeCSS, which would "
+            "replace the site's diagram theme") in result.stderr
+    assert ("docs/diagram-directives.md:23: Mermaid diagram 2 front matter `config:` sets theme, which would "
+            "replace the site's diagram theme") in result.stderr
+    assert "Comic Sans" not in (site / "diagram-directives" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_layout_directive_keeps_the_site_theme():
+    from hooks.diagram_render import source_problems
+    sequence = (ROOT / "docs" / "hardware-virtualization.md").read_text(encoding="utf-8")
+    assert '%%{init: {"sequence"' in sequence  # drawn in the site's theme (test_diagrams_draw.py checks its colours)
+    assert source_problems('%%{init: {"sequence": {"width": 80}}}%%\nsequenceDiagram\n  A->>B: x') == []
+    assert source_problems("%%{init: {'theme': 'forest'}}%%\nflowchart LR\n  a") == [
+        (1, "%%{init}%% sets theme, which would replace the site's diagram theme (hooks/diagram-theme.css); "
+            "only layout settings such as \"sequence\" or \"flowchart\" may be set")]
+    assert source_problems('%%{init: {"flowchart": {"x": "https://evil.example/a"}}}%%\nflowchart LR\n  a') == [
+        (1, "has an outside URL (https://evil.example/a)")]
+
+
+def test_a_diagram_over_mermaids_size_limit_fails_the_build_naming_the_file(attacked):
+    _, site, result, _, _ = attacked
+    assert re.search(r"docs/huge-diagram\.md:8: Mermaid diagram 1 is [\d,]+ characters long, over Mermaid's "
+                     r"maxTextSize \(50,000\)", result.stderr), result.stderr[-3000:]
+    assert "Maximum text size" not in (site / "huge-diagram" / "index.html").read_text(encoding="utf-8")
+
+
+def test_two_pages_with_the_same_flattened_name_keep_their_own_zoomed_diagrams(attacked):
+    _, site, _, _, _ = attacked
+    titles = {}
+    for page in ("deep-cpu-virtualization", "deep/cpu-virtualization"):
+        link = html_soup(site / page / "index.html").select_one("p.diagram-zoom a")["href"]
+        zoomed = (site / page / link).resolve()
+        assert zoomed.is_file(), (page, link)
+        titles[page] = re.search(r"<title[^>]*>(.*?)</title>", zoomed.read_text(encoding="utf-8")).group(1)
+    assert titles["deep-cpu-virtualization"] == "同名页面的图"
+    assert titles["deep/cpu-virtualization"] != titles["deep-cpu-virtualization"]
 
 
 def test_a_poisoned_cache_entry_is_rendered_again_and_named(attacked):
@@ -180,17 +227,97 @@ def test_a_broken_chromium_is_named_and_ci_refuses_diagrams_left_for_the_browser
     assert "Error reading page" not in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_build_machine_without_cjk_fonts_fails_instead_of_clipping_labels(monkeypatch, caplog):
+class _Page:
+    """A stand-in for the renderer's Chromium page: draws a fixed SVG, or crashes."""
+    def __init__(self, crash: bool = False):
+        self.crash, self.drawn = crash, 0
+
+    def evaluate(self, script, args):
+        if self.crash:
+            from playwright.sync_api import Error
+            raise Error("Target page, context or browser has been closed")
+        self.drawn += 1
+        return {"svg": f'<svg id="{args[0]}"><g><text>甲</text></g></svg>'}
+
+
+def _renderer(monkeypatch, tmp_path, page: _Page, starts: list):
+    import hooks.diagram_render as render
+    monkeypatch.setattr(render, "CACHE", tmp_path / "cache")  # keep the real cache clean
+
+    def start(self):
+        starts.append(1)
+        self.page = page
+        return True
+    monkeypatch.setattr(render.Renderer, "_start", start)
+    monkeypatch.setattr(render.Renderer, "close", lambda self: setattr(self, "page", None))
+    return render, render.Renderer()
+
+
+def test_a_build_machine_without_cjk_fonts_fails_every_time_and_caches_nothing(monkeypatch, caplog, tmp_path):
     # The build's renderer, in this process, on a machine whose fontconfig
-    # knows no CJK font (an error makes `mkdocs build --strict` fail).
-    import hooks.diagrams as diagrams
+    # knows no CJK font (an error makes `mkdocs build --strict` fail), with a
+    # cache that already holds the drawing: the error comes all the same, and
+    # what is drawn there is never cached.
     monkeypatch.setenv("FONTCONFIG_FILE", str(BAD / "fonts-without-cjk.conf"))
-    monkeypatch.setattr(diagrams, "CACHE", ROOT / ".cache" / "test-without-cjk")  # keep the real cache clean
-    monkeypatch.setattr(diagrams.Renderer, "_start", lambda self: False)  # the check comes before drawing
-    renderer = diagrams.Renderer()
+    page = _Page()
+    render, renderer = _renderer(monkeypatch, tmp_path, page, [])
+    source = render.as_text(_first_fence(BAD / "diagram-labels.md"))
+    key = renderer._cache().key(source)
+    renderer.cache.put(key, '<svg id="measured-without-cjk"></svg>')
     with caplog.at_level("ERROR", logger="mkdocs.hooks.diagrams"):
-        renderer.render(diagrams.as_text(_first_fence(BAD / "diagram-labels.md")))
+        svg, error, _ = renderer.render(source)
     assert "No CJK font is installed for Chromium: Chinese diagram labels would be" in caplog.text
+    assert "measured-without-cjk" not in svg and page.drawn == 1
+    assert sorted(p.name for p in renderer.cache.directory.iterdir()) == [f"{key}.svg"]  # nothing new
+    assert render.Renderer()._has_cjk() is False  # the next build fails too
+
+
+def test_a_chromium_crash_while_drawing_is_named_once_and_not_relaunched(monkeypatch, caplog, tmp_path):
+    starts: list = []
+    render, renderer = _renderer(monkeypatch, tmp_path, _Page(crash=True), starts)
+    with caplog.at_level("INFO", logger="mkdocs.hooks.diagrams"):
+        first = renderer.render("flowchart LR\n  a --> b")
+        second = renderer.render("flowchart LR\n  c --> d")
+    assert first[:2] == second[:2] == (None, None)  # left for the reader's browser, no page error
+    assert starts == [1]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"Chromium for diagrams ({renderer.executable}) is not usable: it stopped while drawing a diagram "
+        "(Target page, context or browser has been closed)"), errors
+
+
+@pytest.mark.parametrize("broken", ["dangling symlink", "symlink to a file", "read-only", "full"])
+def test_a_cache_that_cannot_be_written_is_named_and_the_build_goes_on(monkeypatch, caplog, tmp_path, broken):
+    import os
+    render, renderer = _renderer(monkeypatch, tmp_path, _Page(), [])
+    cache = tmp_path / "cache"
+    if broken == "dangling symlink":
+        cache.symlink_to(tmp_path / "nowhere")
+    elif broken == "symlink to a file":
+        (tmp_path / "a-file").write_text("", encoding="utf-8")
+        cache.symlink_to(tmp_path / "a-file")
+    else:
+        cache.mkdir()
+        code = 30 if broken == "read-only" else 28  # EROFS, ENOSPC (root writes to a chmod 555 folder anyway)
+        def fail(self, *args, **kwargs):
+            raise OSError(code, os.strerror(code), str(self))
+        monkeypatch.setattr(Path, "write_text", fail)
+    with caplog.at_level("INFO", logger="mkdocs.hooks.diagrams"):
+        assert renderer.render("flowchart LR\n  a --> b")[0].startswith("<svg")
+        assert renderer.render("flowchart LR\n  c --> d")[0].startswith("<svg")
+    infos = [r.getMessage() for r in caplog.records if "cannot write the diagram cache" in r.getMessage()]
+    assert len(infos) == 1 and infos[0].startswith(f"{cache}: cannot write the diagram cache ("), infos
+    assert not any(r.levelname in ("WARNING", "ERROR") for r in caplog.records)
+    if cache.is_dir():
+        assert list(cache.iterdir()) == []  # no temporary file left behind
+
+
+def test_a_warm_read_only_cache_is_read(monkeypatch, tmp_path):
+    page = _Page()
+    render, renderer = _renderer(monkeypatch, tmp_path, page, [])
+    svg = renderer.render("flowchart LR\n  a --> b")[0]
+    monkeypatch.setattr(Path, "write_text", lambda *a, **k: (_ for _ in ()).throw(OSError(30, "Read-only file system")))
+    assert render.Renderer().render("flowchart LR\n  a --> b")[0] == svg and page.drawn == 1
 
 
 def test_cache_entries_are_checked_before_use_and_written_whole(tmp_path):

@@ -7,6 +7,9 @@ an SVG must be before it goes into a page.
   CJK fonts is therefore never reused once they are installed.
 - Entries are written atomically (a temporary file, then a rename), so a
   build killed mid-write, or two builds sharing the cache, leave no torn SVG.
+  A cache that cannot be read or written (a full disk, a read-only folder, a
+  dangling symlink or a file where the folder should be) is a cache miss, or
+  a problem put() returns naming the path: the build goes on without it.
 - Every entry is checked before use (svg_problems): one complete <svg>
   element; no script, event handler or outside URL. Anything else is
   discarded and rendered again, with a message naming the cache file.
@@ -149,6 +152,9 @@ class DiagramCache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as error:  # a file where the folder should be, a loop of symlinks…
+            log.info(f"{path}: cannot read the diagram cache ({error.strerror or error}); drawing it again")
+            return None
         try:
             svg = data.decode("utf-8")
             problems = svg_problems(svg)
@@ -161,10 +167,20 @@ class DiagramCache:
             f"{path}: cached diagram discarded and rendered again: it {'; '.join(problems)}")
         return None
 
-    def put(self, key: str, svg: str) -> None:
-        """Write atomically: readers see the old entry or the whole new one."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def put(self, key: str, svg: str) -> str | None:
+        """Write atomically: readers see the old entry or the whole new one.
+        Returns None, or why the cache cannot be written, naming the path
+        (nothing half-written is left behind)."""
         target = self.path(key)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_text(svg, encoding="utf-8")
-        os.replace(temporary, target)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(svg, encoding="utf-8")
+            os.replace(temporary, target)
+        except OSError as error:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+            return f"{self.directory}: cannot write the diagram cache ({error.strerror or error})"
+        return None

@@ -18,6 +18,13 @@ Both go into the built site, and the editions list on the home page gets
 their sizes. `make site` runs this after `mkdocs build`:
 
     python -m tools.editions [site]
+
+Loud, not silent: with no CJK font for Chromium it fails naming the missing
+font instead of printing a PDF of boxes; each file is written under a
+temporary name and renamed, so a killed run leaves no half file; and a site
+whose edition links point at a missing file, or whose sizes are not filled
+in, is refused naming the page (`python -m tools.editions --check site` checks
+only that, e.g. before a deploy).
 """
 
 from __future__ import annotations
@@ -68,6 +75,11 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
     page_file = site_dir / PRINT_PAGE
     if not page_file.is_file():
         raise SystemExit(f"{page_file}: no print page; is print-site in mkdocs.yml?")
+    from tools.diagram_cache import has_cjk_font
+    if has_cjk_font() is False:
+        raise SystemExit("No CJK font is installed for Chromium (fontconfig's `fc-list :lang=zh` lists none): "
+                         f"{out.name} would print every Chinese character as a box. Install one "
+                         "(Debian/Ubuntu: apt-get install fonts-noto-cjk), then run again.")
     url = public_url(page_file)
     site_url = url[: -len(PRINT_PAGE.removesuffix("index.html"))]
 
@@ -91,10 +103,12 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
         page.goto(url, wait_until="load")
         page.evaluate("document.fonts.ready.then(() => true)")
         out.parent.mkdir(parents=True, exist_ok=True)
-        page.pdf(path=str(out), format="A4", print_background=True, prefer_css_page_size=True,
+        partial = out.with_name(f".{out.name}.partial")  # renamed once whole
+        page.pdf(path=str(partial), format="A4", print_background=True, prefer_css_page_size=True,
                  outline=True, tagged=True)
         context.close()
-        fix_text_layer(out)
+        fix_text_layer(partial)
+        partial.replace(out)
 
     if browser is not None:
         print_with(browser)
@@ -142,8 +156,9 @@ def radical_fixes() -> dict[int, int]:
         # Reading a CJK font's character map takes seconds: keep the result.
         stamp = Path(path).stat()
         cached = RADICAL_CACHE / f"{Path(path).name}-{index}-{stamp.st_size}-{int(stamp.st_mtime)}.json"
-        if cached.is_file():
-            fixes.update({int(k): v for k, v in json.loads(cached.read_text(encoding="utf-8")).items()})
+        known = _read_fixes(cached)
+        if known is not None:
+            fixes.update(known)
             continue
         cmap = TTFont(path, fontNumber=int(index or 0), lazy=True).getBestCmap()
         ideograph: dict[str, int] = {}
@@ -152,10 +167,41 @@ def radical_fixes() -> dict[int, int]:
                 ideograph.setdefault(glyph, point)
         found_here = {point: ideograph[glyph] for point, glyph in cmap.items()
                       if point in RADICALS and glyph in ideograph}
-        RADICAL_CACHE.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(found_here), encoding="utf-8")
+        _write_fixes(cached, found_here)
         fixes.update(found_here)
     return fixes
+
+
+def _read_fixes(cached: Path) -> dict[int, int] | None:
+    """A cached {radical: ideograph}, or None when there is none or it is damaged
+    (a torn write, an edit): then the font is read again and the file re-created."""
+    import json
+    try:
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        return {int(k): int(v) for k, v in data.items()}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        print(f"{cached}: damaged cache ({type(error).__name__}: {error}); reading the font again",
+              file=sys.stderr)
+        return None
+
+
+def _write_fixes(cached: Path, fixes: dict[int, int]) -> None:
+    """Write atomically (a temporary file, then a rename); a cache that cannot be
+    written is skipped, naming it: the next run reads the font again."""
+    import json
+    temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(fixes), encoding="utf-8")
+        os.replace(temporary, cached)
+    except OSError as error:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+        print(f"{cached}: not cached ({error.strerror or error})", file=sys.stderr)
 
 
 _BFCHAR = re.compile(r"(<[0-9A-Fa-f]+>\s*<)([0-9A-Fa-f]{4})(>)")
@@ -280,6 +326,28 @@ def fill_sizes(site_dir: Path, sizes: dict[str, int]) -> list[Path]:
     return changed
 
 
+_EDITION_LINK = re.compile(r'<a href="(?P<href>[^"]*?(?P<name>' + re.escape(PDF_NAME) + "|" + re.escape(OFFLINE_NAME)
+                           + r'))" download>')
+_EMPTY_SIZE = re.compile(re.escape(SIZE_PLACEHOLDER).replace(r"\{\}", r"(\w+)"))
+
+
+def edition_link_problems(site_dir: Path) -> list[str]:
+    """Pages whose edition links point at a file the site lacks, or whose size
+    was never filled in (an editions run that did not finish)."""
+    problems = []
+    for page in sorted(site_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        name = page.relative_to(site_dir).as_posix()
+        for link in _EDITION_LINK.finditer(text):
+            if "://" in link["href"]:
+                continue  # the offline copy points at the published files
+            if not (site_dir / link["name"]).is_file():
+                problems.append(f"{site_dir / name}: links to {link['name']}, which is not in {site_dir}")
+        problems += [f"{site_dir / name}: the size of the {kind} edition is not filled in"
+                     for kind in _EMPTY_SIZE.findall(text)]
+    return problems
+
+
 def outline_depth(outline, level: int = 1) -> int:
     """How deep pypdf's nested outline list goes."""
     depth = 0
@@ -302,13 +370,19 @@ def describe(pdf: Path, archive: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the PDF and the offline zip into a built site.")
     parser.add_argument("site_dir", nargs="?", default="site", type=Path)
+    parser.add_argument("--check", action="store_true",
+                        help="only check that every edition link points at a file of the site")
     args = parser.parse_args(argv)
-    pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
-    archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
-    fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
-    for line in describe(pdf, archive):
-        print(line)
-    return 0
+    if not args.check:
+        pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
+        archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
+        fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
+        for line in describe(pdf, archive):
+            print(line)
+    problems = edition_link_problems(args.site_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
