@@ -14,11 +14,9 @@ import sys
 import pytest
 
 from labchecks import LAB_PAGES, OUTPUTS, PROGRAMS, ROOT, output_problems, page_output_problems
-from labs import vmm
 
 FIXTURES = ROOT / "tests" / "fixtures" / "labs"
-NO_KVM = vmm.kvm_available()
-needs_kvm = pytest.mark.skipif(NO_KVM is not None, reason=f"KVM is not usable here: {NO_KVM}")
+needs_kvm = pytest.mark.usefixtures("kvm")  # conftest.py: skips without KVM, fails with LABS_REQUIRE_KVM=1
 
 
 def output_file(program):

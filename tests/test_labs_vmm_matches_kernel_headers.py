@@ -5,7 +5,6 @@ A C program compiled by gcc prints every number and offset from the installed ua
 """
 
 import shutil
-from pathlib import Path
 
 import pytest
 
