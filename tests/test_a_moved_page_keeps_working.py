@@ -4,6 +4,7 @@ page working (the `moved_site` build, made once per run: this module is the
 only one that reads it)."""
 
 from checks import link_problems
+
 from tools.addresses import PUBLISHED, address_problems
 
 

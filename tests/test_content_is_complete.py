@@ -1,8 +1,70 @@
 """Beyond the article: the comparison table, editor's notes that cite sources,
 and the references readers can check."""
 
-from checks import comparison_table_problems, editor_note_problems, editor_notes
+from pathlib import Path
+
+from checks import html_soup
 from conftest import FIXTURES
+
+from tools.addresses import built_pages
+from tools.sitebuild import display_name
+
+# Columns of the comparison table: three kinds, full virtualization in its two implementations.
+COMPARED_KINDS = ("全虚拟化（二进制翻译）", "全虚拟化（硬件辅助）", "半虚拟化", "操作系统层虚拟化")
+
+
+def comparison_table_problems(page: Path) -> list[str]:
+    """The 虚拟化分类 page compares the three kinds, full virtualization in its two
+    implementations, on the five aspects, with examples and a source for every column."""
+    name = display_name(page)
+    table = html_soup(page).select_one("article table")
+    if table is None:
+        return [f"{name}: no comparison table"]
+    header = [th.get_text(strip=True) for th in table.select("thead th")]
+    rows = {tr.find("td").get_text(strip=True): tr.get_text(" ", strip=True) for tr in table.select("tbody tr")}
+    problems = [f"{name}: no column for {kind}" for kind in COMPARED_KINDS if kind not in header]
+    aspects = {"修改": "guest OS modification", "性能": "performance", "隔离": "isolation",
+               "不同的客户操作系统": "different guest OSes", "例子": "typical examples"}
+    for key, aspect in aspects.items():
+        if not any(key in row for row in rows):
+            problems.append(f"{name}: no row for {aspect} ({key})")
+    examples = next((text for row, text in rows.items() if "例子" in row), "")
+    problems += [f"{name}: examples lack {product}" for product in ("VMware ESXi", "KVM", "Xen", "Docker", "LXC")
+                 if product not in examples]
+    sources = next((tr for tr in table.select("tbody tr") if "出处" in tr.find("td").get_text()), None)
+    if sources is None:
+        return problems + [f"{name}: no row of sources (出处)"]
+    cells = sources.find_all("td")[1:]
+    problems += [f"{name}: column {kind} cites no source (出处 with a link)"
+                 for kind, cell in zip(header[1:], cells + [None] * len(header))
+                 if cell is None or not cell.select('a[href^="http"]')]
+    return problems
+
+
+def editor_note_problems(site_dir: Path) -> list[str]:
+    """Every 编者注 is an admonition set apart from the text, citing a checkable source."""
+    problems = []
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        for note in html_soup(page).select("article .admonition"):
+            title = note.select_one(".admonition-title")
+            if not title or not title.get_text().startswith("编者注"):
+                continue
+            if not note.select('a[href^="http"]') or "出处" not in note.get_text():
+                problems.append(f"{name}: {title.get_text()} cites no source (出处 with a link)")
+    return problems
+
+
+def editor_notes(site_dir: Path) -> list[tuple[str, str, list[str]]]:
+    """(page, note title, source links) of every editor's note, for the closing report."""
+    found = []
+    for page in built_pages(site_dir):
+        for note in html_soup(page).select("article .admonition"):
+            title = note.select_one(".admonition-title")
+            if title and title.get_text().startswith("编者注"):
+                found.append((page.relative_to(site_dir).as_posix(), title.get_text(),
+                              [a["href"] for a in note.select('a[href^="http"]')]))
+    return found
 
 REFERENCES = {
     "51cto.com/art/201703/536043": "the original article",

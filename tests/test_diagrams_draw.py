@@ -3,9 +3,49 @@ no Mermaid error: on a direct load, after an in-site (instant) click, and after
 switching light/dark; in dark mode its text stays readable.
 The direct load of every page is checked in test_every_page.py."""
 
-from browsing import DIAGRAM_INK, diagram_state, follow_link, open_page, scroll_through, set_scheme, visit_alone
-from checks import diagram_contrast_problems, diagram_problems, mermaid_fences
+import re
+
+from browsing import (
+    DIAGRAM_INK,
+    diagram_state,
+    follow_link,
+    open_page,
+    scroll_through,
+    set_scheme,
+    visit_alone,
+)
+from checks import diagram_problems, mermaid_fences
+
 from tools.addresses import md_url
+
+
+def _rgb(css: str, behind: str | None = None) -> tuple[float, ...]:
+    """An rgb()/rgba() colour as opaque RGB, blended over `behind` if translucent."""
+    values = [float(v) for v in re.findall(r"[\d.]+", css)]
+    alpha = values[3] if len(values) > 3 else 1.0
+    if alpha >= 1 or behind is None:
+        return tuple(values[:3])
+    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(values[:3], _rgb(behind), strict=True))
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of CSS colour `a` (blended over `b`) against opaque `b`."""
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    hi, lo = sorted((luminance(_rgb(a, b)), luminance(_rgb(b))), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def diagram_contrast_problems(name: str, ink: dict, minimum: float = 4.5) -> list[str]:
+    """Diagram text stands out from the page background."""
+    problems = []
+    for i, colours in enumerate(ink["ink"], 1):
+        worst = min((contrast_ratio(c, ink["background"]) for c in colours), default=0)
+        if worst < minimum:
+            problems.append(f"{name}: diagram {i} text contrast {worst:.2f}:1 against the page, below {minimum}:1")
+    return problems
 
 FENCES = mermaid_fences()
 

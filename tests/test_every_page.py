@@ -9,7 +9,14 @@ Each promise's own broken-fixture test stays in the module named after it
 (test_accessible_to_everyone.py, test_console_is_clean.py, ...)."""
 
 from browsing import axe_of_the_404_page, reader_context
-from checks import axe_problems, console_problems, diagram_problems, early_index_problems, early_script_problems, mermaid_fences
+from checks import (
+    axe_problems,
+    console_problems,
+    diagram_problems,
+    early_index_problems,
+    early_script_problems,
+    mermaid_fences,
+)
 
 MERMAID_LIBRARY = "javascripts/vendor/mermaid/"
 

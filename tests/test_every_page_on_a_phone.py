@@ -8,7 +8,12 @@ Each promise's own broken-fixture test stays in the module named after it
 test_diagrams_read_on_phones.py)."""
 
 from browsing import SIDEWAYS, axe_of_the_404_page, open_page, phone_context
-from checks import axe_problems, diagram_text_problems, mermaid_fences, sideways_problems
+from checks import (
+    axe_problems,
+    diagram_text_problems,
+    mermaid_fences,
+    sideways_problems,
+)
 
 
 def test_no_page_has_an_axe_violation_in_dark_on_a_phone(site, browser, phone_visits, figures):

@@ -2,10 +2,58 @@
 that use it; abbreviations show their expansion on hover and tap everywhere,
 from one source of truth (includes/abbreviations.md)."""
 
+import re
+from pathlib import Path
+
 from browsing import load_untouched, open_page, phone_context
-from checks import glossary_problems, tooltip_problems
+from checks import html_soup
 from conftest import FIXTURES
+
 from hooks.build import load_abbreviations
+from tools.addresses import built_pages
+from tools.sitebuild import display_name
+
+
+def glossary_problems(page: Path, required: list[str], minimum: int = 15) -> list[str]:
+    """At least `minimum` terms, each defined in a sentence or two with a link to a section."""
+    name = display_name(page)
+    article = html_soup(page).select_one("article")
+    terms = [h for h in article.find_all("h2") if h.get("id") != "abbreviations"]
+    problems = [] if len(terms) >= minimum else [f"{name}: {len(terms)} terms, at least {minimum} expected"]
+    titles = " ".join(h.get_text("") for h in terms)
+    problems += [f"{name}: no entry for {term}" for term in required if term not in titles]
+    for h in terms:
+        body = h.find_next_sibling()
+        text = body.get_text("") if body is not None and body.name == "p" else ""
+        sentences = len(re.findall(r"[。！？]", text))
+        if not text or sentences > 2:
+            problems.append(f"{name}: {h.get_text('').rstrip('¶')} needs a one- or two-sentence definition")
+        links = [a for a in (body.find_all("a") if body is not None else []) if "#" in a.get("href", "")]
+        if not links:
+            problems.append(f"{name}: {h.get_text('').rstrip('¶')} links to no section")
+    return problems
+
+
+def tooltip_problems(site_dir: Path, required: list[str], expansions: dict[str, str]) -> list[str]:
+    """Each required abbreviation has a tooltip wherever it appears, with the shared expansion."""
+    problems, seen = [], set()
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        article = html_soup(page).select_one("article")
+        if article is None:
+            continue
+        for abbr in article.select("abbr"):
+            seen.add(abbr.get_text())
+            if abbr.get("title") != expansions.get(abbr.get_text()):
+                problems.append(f"{name}: <abbr>{abbr.get_text()}</abbr> has a title other than its expansion")
+        for el in article.select("abbr, code, pre, a, svg"):  # drawings carry no tooltips
+            el.decompose()
+        text = article.get_text(" ")
+        for term in required:
+            if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text):
+                problems.append(f"{name}: {term} appears without a tooltip")
+    problems += [f"{site_dir.name}: no tooltip for {term} anywhere" for term in required if term not in seen]
+    return problems
 
 REQUIRED_TERMS = ["Hypervisor", "VMM", "全虚拟化", "半虚拟化", "操作系统层虚拟化", "容器", "Type 1", "Type 2",
                   "超级调用", "二进制翻译", "陷入", "Intel VT-x", "AMD-V", "VT-d", "IOMMU", "桌面虚拟化", "VDI", "瘦客户机"]

@@ -4,13 +4,38 @@ being read, and a wrong address gets a Chinese 404 page with search."""
 
 import urllib.error
 import urllib.request
-
-from playwright.sync_api import expect
+from pathlib import Path
 
 from browsing import open_page, reader_context
-from checks import preview_problems
+from checks import html_soup
 from conftest import FIXTURES
-from tools.addresses import address_problems
+from playwright.sync_api import expect
+
+from tools.addresses import address_problems, built_pages
+
+
+def preview_problems(site_dir: Path) -> list[str]:
+    """Every page has its own description, og:title, og:description, og:url and canonical link."""
+    problems, owners = [], {}
+    for page in built_pages(site_dir):
+        name = page.relative_to(site_dir).as_posix()
+        head = html_soup(page).head
+        description = head.select_one('meta[name="description"]')
+        content = description.get("content", "").strip() if description else ""
+        if not content:
+            problems.append(f"{name}: no <meta name=\"description\">")
+        elif content in owners:
+            problems.append(f"{name}: same description as {owners[content]}")
+        owners.setdefault(content, name)
+        for prop in ("og:title", "og:description"):
+            if not head.select_one(f'meta[property="{prop}"]'):
+                problems.append(f"{name}: no {prop}")
+        if name != "404.html":
+            canonical = head.select_one('link[rel="canonical"]')
+            og_url = head.select_one('meta[property="og:url"]')
+            if not canonical or not og_url or canonical["href"] != og_url["content"]:
+                problems.append(f"{name}: canonical link and og:url missing or different")
+    return problems
 
 
 def test_every_page_has_its_own_description_and_preview_tags(site):

@@ -1,7 +1,36 @@
 """Every sentence of the source article is on the site (typography aside)."""
 
-from checks import lost_sentence_problems, source_sentences
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from checks import SOURCE, normalize, source_sentences
 from conftest import FIXTURES
+
+from tools.sitebuild import display_name
+
+
+def page_text(html: str) -> str:
+    """The reading text of a built page: the article, without diagram source."""
+    soup = BeautifulSoup(html, "html.parser")
+    article = soup.select_one("article") or soup
+    for el in article.select("pre.mermaid, script, style"):
+        el.decompose()
+    return article.get_text("")
+
+
+def missing_sentences(text: str, source: Path = SOURCE, fixes=None) -> list[tuple[int, str]]:
+    """(line number, sentence) of every source sentence that `text` lacks, typography aside."""
+    found = normalize(text)
+    return [(number, sentence) for number, sentence in source_sentences(source, fixes)
+            if normalize(sentence) not in found]
+
+
+def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) -> list[str]:
+    """Every source sentence is somewhere in the built pages."""
+    site_text = "".join(page_text(p.read_text(encoding="utf-8")) for p in sorted(site_dir.rglob("*.html")))
+    name = display_name(source)
+    return [f"{name}:{number}: sentence not found in any page: 「{sentence}」"
+            for number, sentence in missing_sentences(site_text, source, fixes)]
 
 
 def test_the_check_reads_the_whole_article():

@@ -9,15 +9,53 @@ The copy is built once per session, the way `make site` builds it
 
 import zipfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-
 from browsing import follow_link, reader_context, search, visit_from_disk
-from checks import (console_problems, diagram_problems, mermaid_fences, offline_expected, offline_path,
-                    offline_reference_problems, search_misses, search_queries)
+from checks import (
+    DOCS,
+    console_problems,
+    diagram_problems,
+    html_soup,
+    mermaid_fences,
+    script_tags,
+    search_misses,
+    search_queries,
+)
 from conftest import FIXTURES
+
 from tools.browser import open_page
 from tools.editions import OFFLINE_FOLDER, OFFLINE_NAME, make_offline
+
+
+def offline_path(md: Path, docs: Path = DOCS) -> str:
+    """Where a Markdown page is in the offline copy (.html URLs): types/index.md -> types/index.html."""
+    return md.relative_to(docs).with_suffix(".html").as_posix()
+
+
+def offline_reference_problems(copy: Path) -> list[str]:
+    """No page of the offline copy loads a stylesheet, script, image or frame from off the disk."""
+    problems = []
+    for page in sorted(copy.rglob("*.html")):
+        soup = html_soup(page)
+        for el in soup.select("link[href], img[src], iframe[src], source[src]") + script_tags(soup):
+            if el.name == "link" and set(el.get("rel", [])) & {"canonical", "alternate"}:
+                continue  # addresses, not loaded
+            ref = el.get("href") or el.get("src")
+            if urlparse(ref).scheme not in ("", "data", "blob", "file"):
+                problems.append(f"{page.relative_to(copy).as_posix()}: <{el.name}> loads {ref} from off the disk")
+    return problems
+
+
+def offline_expected(expected: str, docs: Path = DOCS) -> str:
+    """A search expectation (`page/` or `page/#id`) at the offline copy's .html address."""
+    path, _, fragment = expected.partition("#")
+    if path == "" or (docs / path / "index.md").is_file():
+        path += "index.html"
+    elif path.endswith("/"):
+        path = path[:-1] + ".html"
+    return path + (f"#{fragment}" if fragment else "")
 
 OFFLINE_QUERIES = ("半虚拟化", "AMD-V")
 

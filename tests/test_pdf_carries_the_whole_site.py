@@ -11,19 +11,258 @@ runs no script of print-site's; ordinary pages carry none of its CSS or JS and
 do not link to it.
 """
 
+import functools
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
-
-from checks import (built_pages, diagram_captions, display_name, html_soup, mermaid_fences, normalize,
-                    pdf_diagram_problems, pdf_font_problems, pdf_link_problems, pdf_outline, pdf_outline_problems,
-                    pdf_pages_text, pdf_reader, pdf_text_problems, print_leak_problems, print_page_problems,
-                    site_headings)
+from checks import (
+    SOURCE,
+    built_pages,
+    display_name,
+    html_soup,
+    mermaid_fences,
+    missing_sentences,
+    normalize,
+    script_tags,
+)
 from conftest import FIXTURES
-from tools.editions import (OFFLINE_NAME, PDF_NAME, PRINT_PAGE, _read_fixes, _write_fixes, edition_link_problems,
-                            fill_sizes, fix_text_layer, human_size, main, make_pdf, outline_depth)
+
+from tools.editions import (
+    OFFLINE_NAME,
+    PDF_NAME,
+    PRINT_PAGE,
+    _read_fixes,
+    _write_fixes,
+    edition_link_problems,
+    fill_sizes,
+    fix_text_layer,
+    human_size,
+    main,
+    make_pdf,
+    outline_depth,
+)
+
+
+def site_headings(site_dir: Path) -> list[tuple[str, int, str]]:
+    """(page, level, title) of every h1 and h2 of the site's pages, in page order."""
+    found = []
+    for page in built_pages(site_dir):
+        article = html_soup(page).select_one("article")
+        name = page.relative_to(site_dir).as_posix()
+        if article is None or name == "404.html":
+            continue
+        found += [(name, int(h.name[1]), h.get_text("").rstrip("¶").strip()) for h in article.find_all(["h1", "h2"])]
+    return found
+
+
+def diagram_captions(site_dir: Path) -> list[tuple[str, str]]:
+    """(page, caption without its 图： label) of every diagram on the site's pages."""
+    return [(page.relative_to(site_dir).as_posix(), re.sub(r"^图\s*\d*\s*[：:]", "", cap.get_text(" ", strip=True)))
+            for page in built_pages(site_dir) for cap in html_soup(page).select("article figure.diagram figcaption")]
+
+
+@functools.lru_cache(maxsize=8)
+def _pdf(pdf: Path, stamp: int):
+    from pypdf import PdfReader
+    return PdfReader(pdf)
+
+
+def pdf_reader(pdf: Path):
+    """pypdf's reader of `pdf` (a test dependency), opened once while the file stays the same."""
+    return _pdf(Path(pdf), Path(pdf).stat().st_mtime_ns)
+
+
+def pdf_pages_text(pdf: Path) -> list[str]:
+    """The text of each page of `pdf` in content order (poppler's pdftotext, which
+    reads the 22-page edition in a fraction of a second; pypdf takes 15 s)."""
+    import shutil
+    import subprocess
+    if shutil.which("pdftotext") is None:
+        raise RuntimeError("pdftotext not found: sudo apt-get install poppler-utils")
+    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1] if "\f" in text else [text]
+
+
+def pdf_text_problems(pdf: Path, headings, source: Path = SOURCE, fixes=None) -> list[str]:
+    """The PDF's text has every page's h1 and every sentence of the article."""
+    name, text = display_name(pdf), "".join(pdf_pages_text(pdf))
+    found = normalize(text)
+    problems = [f"{name}: no chapter 「{title}」 (the h1 of {page})"
+                for page, level, title in headings if level == 1 and normalize(title) not in found]
+    return problems + [f"{name}: sentence {display_name(source)}:{number} is missing: 「{sentence}」"
+                       for number, sentence in missing_sentences(text, source, fixes)]
+
+
+def pdf_outline(pdf: Path) -> list[tuple[int, str]]:
+    """(depth, title) of every bookmark, depth 1 at the top."""
+
+    def walk(items, depth):
+        for item in items:
+            yield from walk(item, depth + 1) if isinstance(item, list) else [(depth, item.title)]
+    return list(walk(pdf_reader(pdf).outline, 1))
+
+
+def pdf_outline_problems(pdf: Path, headings) -> list[str]:
+    """A bookmark for every h1 and h2 of the site."""
+    titles = {normalize(title) for _, title in pdf_outline(pdf)}
+    return [f"{display_name(pdf)}: no bookmark for the <h{level}> 「{title}」 of {page}"
+            for page, level, title in headings if normalize(title) not in titles]
+
+
+def _cmap_targets(cmap: str) -> list[int]:
+    """The first code point of every target of a ToUnicode CMap."""
+    targets = []
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        targets += re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        targets += re.findall(r"<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block)
+    return [int(t[:4], 16) for t in targets if len(t) >= 4]
+
+
+def pdf_fonts(pdf: Path) -> list[dict]:
+    """Every font of the PDF: name, type, whether its glyphs are embedded, whether it draws CJK."""
+    fonts = {}
+    for page in pdf_reader(pdf).pages:
+        resources = page.get("/Resources")
+        font_dict = resources.get_object().get("/Font") if resources else None
+        for ref in (font_dict.get_object().values() if font_dict else []):
+            font = ref.get_object()
+            key = getattr(ref, "idnum", id(font))
+            if key in fonts:
+                continue
+            descriptor = font.get("/FontDescriptor")
+            if font.get("/Subtype") == "/Type0":
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            embedded = (font.get("/Subtype") == "/Type3" and "/CharProcs" in font) or any(
+                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            cmap = font.get("/ToUnicode")
+            targets = _cmap_targets(cmap.get_object().get_data().decode("latin-1")) if cmap else []
+            fonts[key] = {"name": str(font.get("/BaseFont", "(Type 3)")), "type": str(font.get("/Subtype")),
+                          "embedded": embedded, "cjk": any(0x4E00 <= t <= 0x9FFF for t in targets),
+                          "radicals": [t for t in targets if 0x2E80 <= t <= 0x2FDF]}
+    return list(fonts.values())
+
+
+def pdf_font_problems(pdf: Path) -> list[str]:
+    """Every font is embedded, one of them draws Chinese, and no character's text
+    is a radical (⽤ for 用): a reader's search and copy would miss it. pdftotext
+    hides that (it folds radicals into characters); a viewer's search does not."""
+    name, fonts = display_name(pdf), pdf_fonts(pdf)
+    problems = [f"{name}: font {f['name']} is not embedded" for f in fonts if not f["embedded"]]
+    radicals = sorted({r for f in fonts for r in f["radicals"]})
+    if radicals:
+        problems.append(f"{name}: the text of {len(radicals)} characters reads as radicals, such as "
+                        f"{''.join(chr(r) for r in radicals[:5])} (see tools/editions.py fix_text_layer)")
+    if not any(f["embedded"] and f["cjk"] for f in fonts):
+        problems.append(f"{name}: no embedded font draws Chinese text ({len(fonts)} fonts)")
+    return problems
+
+
+def _images(resources, seen=None) -> int:
+    """Raster images a page's resources draw, inside form XObjects too."""
+    seen = set() if seen is None else seen
+    xobjects = resources.get_object().get("/XObject") if resources else None
+    count = 0
+    for ref in (xobjects.get_object().values() if xobjects else []):
+        if getattr(ref, "idnum", None) in seen:
+            continue
+        seen.add(getattr(ref, "idnum", None))
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            count += 1
+        elif xobject.get("/Subtype") == "/Form":
+            count += _images(xobject.get("/Resources"), seen)
+    return count
+
+
+def pdf_diagram_problems(pdf: Path, captions) -> list[str]:
+    """Every diagram is in the PDF (its caption), and the page it is on draws no raster image."""
+    name, pages = display_name(pdf), pdf_reader(pdf).pages
+    texts = [normalize(t) for t in pdf_pages_text(pdf)]
+    problems = []
+    for page, caption in captions:
+        where = [i for i, text in enumerate(texts) if normalize(caption) in text]
+        if not where:
+            problems.append(f"{name}: no diagram captioned 「{caption}」 (from {page})")
+        for i in where:
+            images = _images(pages[i].get("/Resources"))
+            if images:
+                problems.append(f"{name}: page {i + 1} has {images} raster image(s) where the diagram "
+                                f"「{caption}」 should be vector graphics")
+    return problems
+
+
+def print_leak_problems(site_dir: Path) -> list[str]:
+    """No ordinary page loads the print page's stylesheets or script or carries its CSS."""
+    problems = []
+    for page in built_pages(site_dir):
+        text = page.read_text(encoding="utf-8")
+        name = page.relative_to(site_dir).as_posix()
+        problems += [f"{name}: carries the print page's {what}" for what, marker in
+                     (("script", "print-site.js"), ("stylesheets", "print-site"), ("CSS", ".print-cover"))
+                     if marker in text]
+    return problems
+
+
+def print_page_problems(page: Path, diagrams: int) -> list[str]:
+    """The print page has its cover (build date, source commit) and 目录, every
+    in-page link lands, every diagram is an inline SVG with a 图 N： label, every
+    folded block (an exercise's answer) is open, and it runs no print-site script (that would start before the site's held-back
+    scripts, overrides/partials/start-on-first-input.html)."""
+    name = display_name(page)
+    soup = html_soup(page)
+    problems = []
+    cover = soup.select_one(".print-cover")
+    if cover is None or "构建日期" not in cover.get_text() or "源码提交" not in cover.get_text():
+        problems.append(f"{name}: no cover with the build date and the source commit")
+    if soup.select_one("nav.print-toc") is None:
+        problems.append(f"{name}: no 目录")
+    ids = {el["id"] for el in soup.select("[id]")}
+    problems += [f"{name}: link {a['href']} lands nowhere" for a in soup.select('a[href^="#"]')
+                 if a["href"] != "#" and unquote(a["href"][1:]) not in ids]
+    svgs = len(soup.select(".mermaid-diagram > svg"))
+    if svgs != diagrams:
+        problems.append(f"{name}: {svgs} of {diagrams} diagrams are inline SVG")
+    if soup.select("pre.mermaid"):
+        problems.append(f"{name}: {len(soup.select('pre.mermaid'))} diagram(s) left as Mermaid source")
+    problems += [f"{name}: figure caption 「{cap.get_text(strip=True)}」 has no 图 N： label"
+                 for cap in soup.select("figure figcaption") if not re.match(r"图 \d+：", cap.get_text(strip=True))]
+    folded = [d for d in soup.select("details") if not d.has_attr("open")]
+    if folded:
+        problems.append(f"{name}: {len(folded)} answer(s) folded shut in <details>, which the PDF prints as a bare "
+                        f"「{folded[0].summary.get_text(strip=True) if folded[0].summary else ''}」")
+    if any("print-site" in s["src"] for s in script_tags(soup)) or "DOMContentLoaded" in "".join(
+            s.get_text() for s in soup.find_all("script") if "remove_material_navigation" in s.get_text()):
+        problems.append(f"{name}: runs print-site's script, which needs DOMContentLoaded, before Material has started")
+    return problems
+
+
+def pdf_link_problems(pdf: Path, minimum: int) -> list[str]:
+    """At least `minimum` clickable internal links (the 目录 has one per chapter and
+    section), each landing on a named place."""
+    reader = pdf_reader(pdf)
+    name, places = display_name(pdf), set(reader.named_destinations)
+    internal, problems = 0, []
+    for number, page in enumerate(reader.pages, 1):
+        for annotation in page.get("/Annots") or []:
+            link = annotation.get_object()
+            action = link.get("/A")
+            action = action.get_object() if action is not None else {}
+            if link.get("/Subtype") != "/Link":
+                continue
+            destination = link.get("/Dest") or (action.get("/D") if action.get("/S") == "/GoTo" else None)
+            if destination is not None:
+                internal += 1
+                if isinstance(destination, str) and destination not in places:
+                    problems.append(f"{name}: page {number} links to {destination}, which is nowhere in the PDF")
+    if internal < minimum:
+        problems.append(f"{name}: {internal} clickable internal links, at least {minimum} expected")
+    return problems
 
 EDITIONS = FIXTURES / "editions"
 

@@ -363,6 +363,7 @@ def test_headings_the_markdown_check_cannot_see_fail_the_build(attacked):
     assert f"{name}:18: heading has no explicit id" in result.stderr
     assert f"{name}: heading 「原始 HTML 标题」 has no id" in result.stderr
     assert f"{name}: heading 「包含文件里的小节」 has an id made up by MkDocs (#_" in result.stderr
+    assert f"{name}:26: heading id #Bad_Id is not ASCII kebab-case" in result.stderr
 
 
 def test_a_description_that_would_break_the_page_head_fails_the_build(attacked):
