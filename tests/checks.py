@@ -107,6 +107,13 @@ def source_sentences(source: Path = SOURCE, fixes: list[tuple[str, str]] | None 
     return sentences
 
 
+def missing_sentences(text: str, source: Path = SOURCE, fixes=None) -> list[tuple[int, str]]:
+    """(line number, sentence) of every source sentence that `text` lacks, typography aside."""
+    found = normalize(text)
+    return [(number, sentence) for number, sentence in source_sentences(source, fixes)
+            if normalize(sentence) not in found]
+
+
 # ---------------------------------------------------------------- built HTML
 
 def html_soup(path: Path) -> BeautifulSoup:

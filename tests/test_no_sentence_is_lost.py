@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from checks import SOURCE, normalize, source_sentences
+from checks import SOURCE, missing_sentences, source_sentences
 from conftest import FIXTURES
 
 from tools.sitebuild import display_name
@@ -16,13 +16,6 @@ def page_text(html: str) -> str:
     for el in article.select("pre.mermaid, script, style"):
         el.decompose()
     return article.get_text("")
-
-
-def missing_sentences(text: str, source: Path = SOURCE, fixes=None) -> list[tuple[int, str]]:
-    """(line number, sentence) of every source sentence that `text` lacks, typography aside."""
-    found = normalize(text)
-    return [(number, sentence) for number, sentence in source_sentences(source, fixes)
-            if normalize(sentence) not in found]
 
 
 def lost_sentence_problems(site_dir: Path, source: Path = SOURCE, fixes=None) -> list[str]:
