@@ -2,7 +2,8 @@
 
 Every lab imports this module; it also runs a flat guest binary from the command line:
 
-    python3 -m labs.vmm GUEST.bin [--mem-mib N] [--timeout S]
+    python3 -m labs.vmm GUEST.bin [--mem-mib N] [--timeout S]      (from the repository root)
+    python3 path/to/labs/vmm.py GUEST.bin [...]                     (from anywhere)
 
 The binary is loaded at guest-physical address 0 and started in real mode at its first byte
 (CS:IP = 0000:0000). Bytes the guest writes to port 0xE9 (the debug console of Bochs and of
