@@ -116,5 +116,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    vmm.run_lab(main)
+    vmm.run_lab(main, takes_arguments=True)
     sys.exit(0)

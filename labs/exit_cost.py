@@ -94,5 +94,5 @@ def cpu_model() -> str:
 
 
 if __name__ == "__main__":
-    vmm.run_lab(main)
+    vmm.run_lab(main, takes_arguments=True)
     sys.exit(0)

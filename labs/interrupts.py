@@ -11,8 +11,9 @@ programs both and counts 10 timer ticks at 100 Hz with no exit to this program.
 Part 3: a thread of this program raises IRQ 1 on the in-kernel PIC with KVM_IRQ_LINE while the
 vCPU halts in the kernel.
 
-Part 4: ioeventfd and irqfd: the guest's write to port 0x600 signals an eventfd in the kernel,
-a thread here answers through another eventfd that raises IRQ 5; no exit either way.
+Part 4: ioeventfd and irqfd: the guest's write to guest-physical 0x10000 (DOORBELL, an MMIO
+address with no memory behind it) signals an eventfd in the kernel, a thread here answers through
+another eventfd that raises IRQ 5; no exit either way.
 
 Run it with `python3 labs/interrupts.py`. docs/labs/interrupts.md explains it. The times it
 prints are samples of this machine at this moment.

@@ -2,7 +2,8 @@
 
 Every lab imports this module; it also runs a flat guest binary from the command line:
 
-    python3 -m labs.vmm GUEST.bin [--mem-mib N] [--timeout S]
+    python3 -m labs.vmm GUEST.bin [--mem-mib N] [--timeout S]      (from the repository root)
+    python3 path/to/labs/vmm.py GUEST.bin [...]                     (from anywhere)
 
 The binary is loaded at guest-physical address 0 and started in real mode at its first byte
 (CS:IP = 0000:0000). Bytes the guest writes to port 0xE9 (the debug console of Bochs and of
@@ -30,10 +31,12 @@ import ctypes
 import fcntl
 import mmap
 import os
+import re
 import signal
 import stat
 import sys
 import time
+import traceback
 from collections import Counter
 
 # Tests point this at a missing file to see the "no KVM" message; readers never need to.
@@ -207,8 +210,13 @@ NO_KVM_HELP = """\
 Error: cannot open {path} ({why}).
 
 这些实验需要 Linux 的 KVM。/ These labs need Linux KVM:
-  - 权限：把自己加入 kvm 组，重新登录后再试。
-    Permission: add yourself to the kvm group, log in again:  sudo usermod -aG kvm $USER
+  - 权限：先用 ls -l /dev/kvm 看它属于哪个用户和组、谁能读写。属于 kvm 组且组可读写（crw-rw----）时，
+    把自己加入 kvm 组（sudo usermod -aG kvm $USER），重新登录后再试；只有属主能读写（如 crw------- root root）时，
+    加入 kvm 组也没有用：以属主（root）运行，或请管理员改变 /dev/kvm 的属组和权限。
+    Permission: first see who may open it:  ls -l /dev/kvm.  If it belongs to group kvm and the group
+    may read and write (crw-rw----), add yourself to the kvm group and log in again:
+    sudo usermod -aG kvm $USER.  If only its owner may (e.g. crw------- root root), the kvm group does
+    not help: run as that owner (root), or ask the admin to change the group and mode of /dev/kvm.
   - 虚拟机里（包括云服务器）：要宿主机开启嵌套虚拟化（nested virtualization），把 VT-x 或 AMD-V 交给这台虚拟机。
     公开的 PVM 只运行为它修改过的 64 位客户机内核，不能指望它运行这些实模式客户机。
     Inside a VM (a cloud server too): the host must enable nested virtualization and pass VT-x or
@@ -594,11 +602,41 @@ def flush_stdout() -> None:
     sys.stdout.flush()
 
 
+class ShowUsage(Exception):
+    """-h or --help: the usage goes to stdout, exit status 0 (run_lab)."""
+
+
+HELP = ("-h", "--help")
+
+
+def _program() -> str:
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "lab"
+
+
+def _usage_text(usage: str) -> str:
+    """The usage line, then the first paragraph of the running lab's docstring."""
+    doc = (getattr(sys.modules.get("__main__"), "__doc__", None) or "").strip()
+    return usage + ("\n\n" + doc.split("\n\n", 1)[0] if doc else "")
+
+
+def no_arguments(argv: list) -> None:
+    """The labs that take no argument: -h/--help prints the usage (status 0), anything else is
+    a usage error (CannotStart, exit status 2), as in labs 2 and 3."""
+    usage = f"usage: python3 labs/{_program()}   (no arguments; -h, --help: this help)"
+    if any(arg in HELP for arg in argv):
+        raise ShowUsage(_usage_text(usage))
+    if argv:
+        raise CannotStart(f"错误：这个程序不接受参数：{' '.join(argv)}。\nError: this program takes no "
+                          f"arguments: {' '.join(argv)}.\n{usage}")
+
+
 def parse_count(argv: list, default: int, name: str = "N") -> int:
     """The one optional argument of labs 2 and 3: a loop count that fits in the guest's 16-bit
-    counter. Anything else is a usage error (CannotStart, exit status 2), never a traceback."""
-    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "lab"
-    usage = f"usage: python3 labs/{program} [{name}]   ({name}: 1 to 65535, default {default})"
+    counter. -h/--help prints the usage (status 0); anything else is a usage error (CannotStart,
+    exit status 2), never a traceback."""
+    usage = f"usage: python3 labs/{_program()} [{name}]   ({name}: 1 to 65535, default {default}; -h, --help: this help)"
+    if any(arg in HELP for arg in argv):
+        raise ShowUsage(_usage_text(usage))
     if len(argv) > 1:
         raise CannotStart(f"错误：参数太多：{' '.join(argv)}。\nError: too many arguments: "
                           f"{' '.join(argv)}.\n{usage}")
@@ -615,15 +653,38 @@ def parse_count(argv: list, default: int, name: str = "N") -> int:
     return n
 
 
-def run_lab(main) -> None:
-    """Run a lab's main(); turn the monitor's errors into a message and an exit status."""
+def _failed_call(error: OSError) -> str | None:
+    """The KVM ioctl that failed, read from the line of the lab that made the call: the innermost
+    line of the traceback that calls an ioctl with a KVM_ request, or None."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        found = re.search(r"ioctl\w*\(.*?\b(KVM_[A-Z0-9_]+)", frame.line or "")
+        if found:
+            return found.group(1)
+    return None
+
+
+def run_lab(main, takes_arguments: bool = False) -> None:
+    """Run a lab's main(); turn the monitor's errors into a message and an exit status. A lab
+    whose main() reads no arguments is checked here: -h/--help, or a usage error."""
     if hasattr(sys.stdout, "reconfigure"):     # e.g. PYTHONIOENCODING=ascii: µs prints as \xb5s
         sys.stdout.reconfigure(errors="backslashreplace")
     if not isinstance(sys.stdout, _CheckedStdout):
         sys.stdout = _CheckedStdout(sys.stdout)
     try:
+        if not takes_arguments:
+            no_arguments(sys.argv[1:])
         main()
         flush_stdout()
+    except ShowUsage as usage:
+        try:
+            print(usage)
+            flush_stdout()
+        except BrokenPipeError:
+            sys.exit(quiet_broken_pipe())
+        except OutputFailed as error:
+            print(error, file=sys.stderr)
+            sys.exit(1)
+        sys.exit(0)
     except BrokenPipeError:                    # before OSError: the pipe, not KVM, failed
         sys.exit(quiet_broken_pipe())
     except OutputFailed as error:
@@ -636,8 +697,13 @@ def run_lab(main) -> None:
         print(f"guest failed: {error}", file=sys.stderr)
         sys.exit(1)
     except OSError as error:
-        print(f"错误：KVM 调用失败（{error.strerror}）。\nError: a KVM call failed: {error.strerror} "
-              f"(errno {error.errno}).", file=sys.stderr)
+        call = _failed_call(error)
+        if call:
+            print(f"错误：{call} 调用失败（{error.strerror}）。\nError: {call} failed: {error.strerror} "
+                  f"(errno {error.errno}).", file=sys.stderr)
+        else:
+            print(f"错误：KVM 调用失败（{error.strerror}）。\nError: a KVM call failed: {error.strerror} "
+                  f"(errno {error.errno}).", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted (Ctrl-C)", file=sys.stderr)
@@ -697,7 +763,8 @@ DEBUG_PORT = 0xE9       # Bochs' and QEMU isa-debugcon's debug console
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m labs.vmm",
+    prog = "python3 -m labs.vmm" if __package__ else f"python3 {sys.argv[0]}"   # -m, or the file's path
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Run a flat guest binary in real mode on KVM.")
     parser.add_argument("guest", help="flat binary, loaded at 0 and started at its first byte")
     parser.add_argument("--mem-mib", type=int, default=1, metavar="N",
@@ -738,8 +805,10 @@ def main(argv=None) -> int:
         print(error, file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"错误：无法创建虚拟机（{error.strerror}）。\nError: cannot create the virtual machine: "
-              f"{error.strerror} (errno {error.errno}).", file=sys.stderr)
+        call = _failed_call(error)
+        print(f"错误：无法创建虚拟机（{call + ' 失败：' if call else ''}{error.strerror}）。\nError: cannot create "
+              f"the virtual machine: {call + ' failed: ' if call else ''}{error.strerror} (errno {error.errno}).",
+              file=sys.stderr)
         return 2
     with vm:
         try:

@@ -159,3 +159,29 @@ def check_as_nobody(tmp_path):
 def test_bad_arguments_are_usage_errors(tmp_path, extra):
     result = run_vmm(tmp_path / "x.bin", *extra)
     assert result.returncode == 2 and "usage:" in result.stderr, result.stderr
+
+
+FAILING_CALL = '''
+import fcntl, sys
+sys.path.insert(0, {root!r})
+from labs import vmm
+
+
+def main():
+    with vmm.VM() as vm:
+        fcntl.ioctl(vm.fd, vmm.KVM_CREATE_VCPU, 0)    # vCPU 0 exists already: EEXIST
+
+
+vmm.run_lab(main)
+'''
+
+
+@needs_kvm
+def test_a_failed_kvm_call_is_named(tmp_path):
+    # run_lab reads the name of the ioctl from the lab's line that made the call.
+    lab = tmp_path / "lab.py"
+    lab.write_text(FAILING_CALL.format(root=str(ROOT)))
+    result = subprocess.run([sys.executable, str(lab)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "错误：KVM_CREATE_VCPU 调用失败（File exists）" in result.stderr, result.stderr
+    assert "Error: KVM_CREATE_VCPU failed: File exists (errno 17)." in result.stderr, result.stderr

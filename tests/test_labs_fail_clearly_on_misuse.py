@@ -108,6 +108,82 @@ def test_a_bad_n_is_a_usage_error(program, args):
     assert f"usage: python3 labs/{program}.py [N]" in stderr, stderr
 
 
+# ---------------------------------------------------------------- every lab's arguments: help, or none
+
+TAKES_N = ("exit_cost", "emulation")
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
+def test_help_prints_the_usage_and_exits_0(program, flag):
+    # No KVM is touched: the help comes before the lab opens /dev/kvm.
+    env = dict(os.environ, LABS_KVM_DEVICE="/nonexistent/kvm")
+    result, stderr = run([sys.executable, f"labs/{program.name}", flag], env=env)
+    stdout = result.stdout.decode("utf-8")
+    assert result.returncode == 0 and stderr == "", (result.returncode, stderr)
+    shape = " [N]" if program.stem in TAKES_N else "   (no arguments"
+    assert stdout.startswith(f"usage: python3 labs/{program.name}{shape}"), stdout
+    assert "-h, --help" in stdout and "\n\n" in stdout, stdout   # then what the lab does (its docstring)
+
+
+@pytest.mark.parametrize("args", [["extra"], ["1000"], ["--verbose"], ["a", "b"]], ids=" ".join)
+@pytest.mark.parametrize("program", [p for p in PROGRAMS if p.stem not in TAKES_N], ids=lambda p: p.stem)
+def test_a_lab_without_arguments_refuses_one(program, args):
+    env = dict(os.environ, LABS_KVM_DEVICE="/nonexistent/kvm")   # refused before KVM is opened
+    result, stderr = run([sys.executable, f"labs/{program.name}", *args], env=env)
+    assert result.returncode == 2 and result.stdout == b"", (result.returncode, stderr)
+    assert "错误：这个程序不接受参数" in stderr and "Error: this program takes no arguments" in stderr, stderr
+    assert f"usage: python3 labs/{program.name}" in stderr and "/dev/kvm" not in stderr, stderr
+
+
+def test_the_monitor_run_from_its_file_path_names_that_path_in_its_usage():
+    path = str(ROOT / "labs" / "vmm.py")
+    result, stderr = run([sys.executable, path, "--help"])
+    assert result.returncode == 0 and f"usage: python3 {path} ".encode() in result.stdout, result.stdout
+    result, stderr = run(VMM + ["--help"])
+    assert result.returncode == 0 and result.stdout.startswith(b"usage: python3 -m labs.vmm "), result.stdout
+
+
+@needs_kvm
+def test_the_monitor_runs_from_its_file_path_in_another_directory(tmp_path):
+    guest = guest_file(tmp_path, "hello")
+    result = subprocess.run([sys.executable, str(ROOT / "labs" / "vmm.py"), str(guest)], cwd=tmp_path,
+                            capture_output=True, timeout=60)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0 and result.stdout.startswith(b"OK\n"), stderr
+    assert "guest halted: KVM_EXIT_HLT" in stderr and "Traceback" not in stderr, stderr
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+def vcpu_made(pid):
+    try:
+        return any("kvm-vcpu" in os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:                                      # a descriptor closed while we looked
+        return False
+
+
+@needs_kvm
+def test_ctrl_c_stops_the_monitor_with_status_130(tmp_path):
+    process = subprocess.Popen(VMM + [str(guest_file(tmp_path, "forever")), "--timeout", "60"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30                 # wait until the vCPU exists
+        while time.monotonic() < deadline and process.poll() is None and not vcpu_made(process.pid):
+            time.sleep(0.05)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)               # what a terminal sends on Ctrl-C
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = stderr.decode("utf-8", "replace")
+    assert process.returncode == 130, (process.returncode, stderr)
+    assert "interrupted (Ctrl-C) at CS:IP 0000:0000" in stderr and "exits:" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+
+
 # ---------------------------------------------------------------- B6, L6, L7: the guest file, the options
 
 def test_a_huge_guest_file_is_refused_from_its_size(tmp_path):

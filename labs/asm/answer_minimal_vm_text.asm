@@ -1,6 +1,6 @@
 ; The answer to lab 1, exercise 1 (labs/answer_minimal_vm_text.py, GUEST) in NASM syntax:
 ; the sum as a character on the debug console, port 0xE9, then a newline.
-; nasm -f bin -o text.bin labs/asm/answer_minimal_vm_text.asm   gives the same 13 bytes.
+; nasm -f bin -o /tmp/text.bin labs/asm/answer_minimal_vm_text.asm   gives the same 13 bytes.
 bits 16
 org 0
 

@@ -1,5 +1,5 @@
 ; Lab 1's guest (labs/minimal_vm.py, GUEST) in NASM syntax.
-; nasm -f bin -o add.bin labs/asm/minimal_vm.asm   gives the same 7 bytes.
+; nasm -f bin -o /tmp/add.bin labs/asm/minimal_vm.asm   gives the same 7 bytes.
 bits 16                 ; real mode: 16-bit code
 org 0                   ; loaded at guest-physical address 0
 

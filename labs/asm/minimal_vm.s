@@ -1,5 +1,5 @@
 # Lab 1's guest (labs/minimal_vm.py, GUEST) for the GNU assembler, in Intel syntax.
-#   as -o add.o labs/asm/minimal_vm.s && objcopy -O binary -j .text add.o add.bin
+#   as -o /tmp/add.o labs/asm/minimal_vm.s && objcopy -O binary -j .text /tmp/add.o /tmp/add.bin
 # gives the same 7 bytes.
     .code16                     # real mode: 16-bit code
     .intel_syntax noprefix
