@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 # Preview at http://127.0.0.1:8000/, rebuilt on every save.
 serve: $(VENV)/.installed node_modules/.installed
-	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The deployable site in site/, built strictly: any warning is an error. Then its
 # take-away editions, from the same build: site/virtualization-docs.pdf and
@@ -19,7 +19,7 @@ serve: $(VENV)/.installed node_modules/.installed
 # in .site-partial/ and renamed to site/ once its editions are in, checked.
 site: $(VENV)/.installed node_modules/.installed
 	rm -rf site .site-partial
-	$(BIN)/mkdocs build --strict --clean -d .site-partial || { rm -rf .site-partial; exit 1; }
+	$(BIN)/python -m mkdocs build --strict --clean -d .site-partial || { rm -rf .site-partial; exit 1; }
 	$(BIN)/python -m tools.editions .site-partial || { rm -rf .site-partial; exit 1; }
 	mv .site-partial site
 

@@ -22,7 +22,6 @@ import html
 import json
 import logging
 import re
-import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -30,9 +29,9 @@ import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import YAML_RE
 
+from tools.addresses import display_path, vanished_address_problems
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.addresses import display_path, vanished_address_problems  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.build")
 

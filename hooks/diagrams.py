@@ -42,19 +42,18 @@ import html
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.sitebuild import display_name  # noqa: E402
-from hooks import diagram_variants as variants  # noqa: E402
-from hooks.diagram_render import (MERMAID_DIST, MERMAID_ENTRY, Renderer, as_text, log,  # noqa: E402,F401
+from hooks import diagram_variants as variants
+from tools.sitebuild import display_name
+from hooks.diagram_render import (MERMAID_DIST, MERMAID_ENTRY, Renderer, as_text, log,  # noqa: F401
                                   source_problems)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MERMAID_CHUNKS = "chunks/mermaid.esm.min"
 MERMAID_URI = "javascripts/vendor/mermaid"

@@ -36,15 +36,14 @@ import logging
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
+from tools.editions import OFFLINE_NAME, PDF_NAME, SIZE_PLACEHOLDER, offline_enabled
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.editions import OFFLINE_NAME, PDF_NAME, SIZE_PLACEHOLDER, offline_enabled  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.editions")
 

@@ -139,7 +139,6 @@ def radical_fixes() -> dict[int, int]:
 
     Chromium (Skia) writes each glyph's text as the lowest code point the font
     maps to it, and Noto Sans CJK draws 用 and ⽤ (KANGXI RADICAL USE) alike."""
-    import json
 
     from fontTools.ttLib import TTFont
 
@@ -386,5 +385,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())
