@@ -36,6 +36,11 @@ FIRST_ROUND_TRIP_BYTES = 14_000
 
 
 TWO_ROUND_TRIPS_BYTES = 42_000
+THREE_ROUND_TRIPS_BYTES = 98_000
+# The two long reference lists, read a term or an entry at a time through search
+# and links: their first screen still arrives in the first round trip, and with
+# 14 chapters they no longer fit two (glossary 44 KB, references 48 KB gzipped).
+REFERENCE_PAGES = ("glossary/index.html", "references/index.html")
 
 
 def round_trip_problems(site_dir: Path, limit: int = TWO_ROUND_TRIPS_BYTES) -> list[str]:
@@ -43,11 +48,12 @@ def round_trip_problems(site_dir: Path, limit: int = TWO_ROUND_TRIPS_BYTES) -> l
     connection; one byte more costs another round trip before the first paint."""
     problems = []
     for page in built_pages(site_dir):
-        size = gzipped_size(page.read_bytes())
-        if size > limit:
-            problems.append(f"{page.relative_to(site_dir).as_posix()}: HTML is {size:,} bytes gzipped, "
-                            f"over the {limit:,} that arrive in "
-                            f"{'the first round trip' if limit <= FIRST_ROUND_TRIP_BYTES else 'two round trips'}")
+        size, name = gzipped_size(page.read_bytes()), page.relative_to(site_dir).as_posix()
+        allowed = THREE_ROUND_TRIPS_BYTES if name in REFERENCE_PAGES and limit == TWO_ROUND_TRIPS_BYTES else limit
+        if size > allowed:
+            trips = {FIRST_ROUND_TRIP_BYTES: "the first round trip", TWO_ROUND_TRIPS_BYTES: "two round trips"}
+            problems.append(f"{name}: HTML is {size:,} bytes gzipped, over the {allowed:,} that arrive in "
+                            f"{trips.get(allowed, 'three round trips')}")
     return problems
 
 
@@ -63,7 +69,7 @@ def blocking_script_problems(site_dir: Path) -> list[str]:
     return problems
 
 BUDGET_KB = 120          # HTML + CSS + JS of one page, gzipped
-INDEX_BUDGET_KB = 128    # the search index, gzipped: fetched by the first search, not by a page load; it grows with the text (104 KB for 26 pages and 158,000 indexed characters)
+INDEX_BUDGET_KB = 288    # the search index, gzipped: fetched by the first search, not by a page load; it grows with the text (104 KB for 26 pages; 240 KB for 34 pages with 14 chapters, written as UTF-8 and without the 出处 paragraphs)
 
 
 def page_weight(site, page) -> int:
@@ -125,7 +131,7 @@ def test_every_page_arrives_within_two_round_trips(site, figures):
     largest = max(sizes, key=sizes.get)
     first = sum(1 for size in sizes.values() if size <= FIRST_ROUND_TRIP_BYTES)
     figures.append(f"HTML gzipped: largest {sizes[largest]:,} bytes ({largest}); {first} of {len(sizes)} pages fit "
-                   f"the first round trip ({FIRST_ROUND_TRIP_BYTES:,}), all must fit two ({TWO_ROUND_TRIPS_BYTES:,})")
+                   f"the first round trip ({FIRST_ROUND_TRIP_BYTES:,}), all but {', '.join(REFERENCE_PAGES)} must fit two ({TWO_ROUND_TRIPS_BYTES:,}), those three")
     assert round_trip_problems(site.dir) == []
 
 
@@ -136,7 +142,7 @@ def test_a_page_too_big_for_its_round_trips_is_reported_with_its_file(broken_sit
     assert "wide-diagram/index.html" in reported and "throws/index.html" not in reported
 
 
-SITE_BUDGET_MB = 1.5     # all of site/, as served (text gzipped), without a diagram left for the browser; not the PDF or offline zip
+SITE_BUDGET_MB = 2.5     # (1.5 until the 深入 section grew from 6 to 14 chapters: 1.77 MB) all of site/, as served (text gzipped), without a diagram left for the browser; not the PDF or offline zip
 TEXT_SUFFIXES = (".html", ".json", ".js", ".mjs", ".css", ".svg", ".xml", ".txt")
 
 
