@@ -321,17 +321,13 @@ def made_up_id_problems(content: str, name: str) -> list[str]:
 # index: readers search for words the prose explains, and listings would make
 # the index, which every first search downloads, twice as large.
 _CODE_BLOCK = re.compile(r'<div class="(language-\w+ )?highlight">|<pre>(?=<code)')
-# A section's sources (a paragraph that starts with 出处) stay out of it too: a
-# reader searches for what the prose explains, not for a cited paper's title,
-# and the citations are a sixth of the text the index would otherwise carry.
-_SOURCES = re.compile(r"<p>(?=出处)")
+
 
 
 def on_page_content(content: str, page, config, files) -> str:
     if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
         for problem in duplicate_id_problems(content, page.file.src_uri) + made_up_id_problems(content, page.file.src_uri):
             log.error(problem)
-    content = _SOURCES.sub("<p data-search-exclude>", content)
     return _CODE_BLOCK.sub(lambda m: m.group(0)[:-1] + " data-search-exclude>", content)
 
 
