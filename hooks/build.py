@@ -324,7 +324,26 @@ _CODE_BLOCK = re.compile(r'<div class="(language-\w+ )?highlight">|<pre>(?=<code
 
 
 
+_ABBR_TAG = re.compile(r"<abbr\b[^>]*>(.*?)</abbr>", re.S)
+
+
+def plain_abbreviation_table(content: str) -> str:
+    """The glossary's abbreviation table shows each expansion beside its
+    abbreviation, so its cells carry no tooltips: Material mounts a tooltip
+    for every <abbr>, and this one table holds a third of the glossary's, which
+    made the first tap on that page wait for them."""
+    start = content.find('id="abbreviations"')
+    if start < 0:
+        return content
+    table_start = content.find("<table", start)
+    table_end = content.find("</table>", table_start)
+    if table_start < 0 or table_end < 0:
+        return content
+    return content[:table_start] + _ABBR_TAG.sub(r"\1", content[table_start:table_end]) + content[table_end:]
+
+
 def on_page_content(content: str, page, config, files) -> str:
+    content = plain_abbreviation_table(content)
     if getattr(page.file, "generated_by", None) is None:  # pages written here, not made by a plugin
         for problem in duplicate_id_problems(content, page.file.src_uri) + made_up_id_problems(content, page.file.src_uri):
             log.error(problem)
