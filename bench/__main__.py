@@ -162,7 +162,9 @@ def main() -> None:
     search = search_timing(chromium, url)
     start_up = start_cost(chromium, url)
 
-    pages = args.only or [md_url(md, ROOT / "docs") for md in sorted((ROOT / "docs").rglob("*.md"))]
+    # The 404 page is what a mistyped or outdated link shows: scored like any page (Lighthouse
+    # refuses a 404 status, so it reads the file itself, served with status 200).
+    pages = args.only or [md_url(md, ROOT / "docs") for md in sorted((ROOT / "docs").rglob("*.md"))] + ["404.html"]
     rows = {}
     for path in pages:
         report = RESULTS / f"lighthouse-{path.strip('/').replace('/', '-') or 'home'}.json"
