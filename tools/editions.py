@@ -115,11 +115,11 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
         return out
     from playwright.sync_api import sync_playwright
 
-    from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+    from tools.browser import INSTALL_HINT, LAUNCH_ARGS, chromium_problem, find_chromium
     with sync_playwright() as playwright:
         executable = find_chromium(playwright)
         if executable is None:
-            raise SystemExit(INSTALL_HINT)
+            raise SystemExit(chromium_problem() or INSTALL_HINT)
         chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
         try:
             print_with(chromium)
