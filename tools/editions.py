@@ -373,9 +373,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="only check that every edition link points at a file of the site")
     args = parser.parse_args(argv)
     if not args.check:
-        pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
-        archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
-        fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
+        from tools.sitedir import write_failure, write_message
+        try:
+            pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
+            archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
+            fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
+        except OSError as error:  # a full disk: name the file, not a bare [Errno 28]
+            path = write_failure(error, args.site_dir)
+            if path is None:
+                raise
+            raise SystemExit(write_message(error, path)) from error
         for line in describe(pdf, archive):
             print(line)
     problems = edition_link_problems(args.site_dir)

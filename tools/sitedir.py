@@ -91,7 +91,10 @@ class SiteLock:
             self.fd = None
 
 
-_WRITING = ("output_path", "dst", "dest", "target", "path", "out", "partial", "file", "filename")
+# Names of the path being written in the writing functions' frames: MkDocs's
+# write_file and copy_file, shutil's copyfile, pathlib's write_text and
+# write_bytes (self), and the hooks' and tools' own.
+_WRITING = ("output_path", "dst", "dest", "self", "target", "path", "out", "partial", "file", "filename")
 
 
 def write_failure(error: OSError, inside: Path) -> str | None:
@@ -108,12 +111,11 @@ def write_failure(error: OSError, inside: Path) -> str | None:
         tb = tb.tb_next
     for frame in reversed(frames):  # the innermost frame first: the write itself
         candidates += [frame.f_locals.get(name) for name in _WRITING]
-    for candidate in candidates:
-        if isinstance(candidate, (str, os.PathLike)) and candidate:
-            path = Path(os.fsdecode(candidate)).absolute()
-            if path == inside or inside in path.parents:
-                return str(path)
-    return None
+    paths = [Path(os.fsdecode(c)).absolute() for c in candidates if isinstance(c, (str, os.PathLike)) and c]
+    found = next((path for path in paths if inside in path.parents), None)
+    if found is None and inside in paths:
+        found = inside
+    return None if found is None else str(found)
 
 
 def write_message(error: OSError, path: str | Path) -> str:
