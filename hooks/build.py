@@ -424,21 +424,27 @@ def built_link_problems(site_dir: Path, site_url: str, docs: Path) -> list[str]:
     """Every link, asset and #anchor of the built pages resolves, raw HTML
     <a href> in a page's Markdown included (MkDocs checks only Markdown
     links), each named by the Markdown file and the line that holds it. The
-    editions (PDF, zip) are written after the build, by `make site`."""
+    editions (PDF, zip) are written after the build, by `make site`. A
+    Markdown link is MkDocs's to check (validation: in mkdocs.yml), not
+    reported twice."""
     problems = []
     for built, ref, problem in link_problems(site_dir, site_url, written_later=(PDF_NAME, OFFLINE_NAME)):
         source = _sources.get(built)
         if source is None:  # a theme template (404.html)
             problems.append(f"{built} (a theme template): {problem}")
             continue
-        where = f"docs/{source}"
-        quoted = re.compile(r"""(?:href|src)\s*=\s*["']?""" + re.escape(ref) + r"""(?:["'\s>]|$)""")
         try:
-            lines = (docs / source).read_text(encoding="utf-8").splitlines()
+            text = (docs / source).read_text(encoding="utf-8")
         except OSError:
-            lines = []
-        number = next((n for n, line in enumerate(lines, 1) if quoted.search(line)), None)
-        where += f":{number}" if number else f" (built as {built})"
+            text = ""
+        quoted = re.compile(r"""(?:href|src)\s*=\s*["']?""" + re.escape(ref) + r"""(?:["'\s>]|$)""")
+        number = next((n for n, line in enumerate(text.splitlines(), 1) if quoted.search(line)), None)
+        fragment = ref.partition("#")[2]
+        if number is None and (re.search(r"\.md(?:#|$)", ref) or fragment and re.search(
+                r"\]\(\s*<?[^)\s]*#" + re.escape(fragment) + r"\b|^\s*\[[^\]]+\]:\s*\S*#" + re.escape(fragment) + r"\b",
+                text, re.M)):
+            continue  # a Markdown link: MkDocs has reported it
+        where = f"docs/{source}" + (f":{number}" if number else f" (built as {built})")
         problems.append(f"{where}: {problem}")
     return problems
 
