@@ -56,4 +56,4 @@ node_modules/.installed: package.json package-lock.json
 
 # .cache holds the diagrams rendered at build time (hooks/diagrams.py).
 clean:
-	rm -rf site .site-partial .cache .pytest_cache bench/results
+	rm -rf site .site-partial site.lock .site-partial.lock .cache .pytest_cache bench/results

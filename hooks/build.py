@@ -9,7 +9,12 @@
 - Fail loudly, naming the file, where MkDocs would build a wrong site and
   exit 0: a key given twice in mkdocs.yml, an include that is not UTF-8, an
   abbreviation defined twice, front matter that does not parse, and a
-  published address (published-urls.txt) that disappeared without a redirect.
+  published address (published-urls.txt) that disappeared without a redirect,
+  and a link, asset or #anchor of a built page that does not resolve (raw
+  HTML <a href> included, which MkDocs does not check), named by the page's
+  Markdown file and line.
+- One build writes a site folder at a time (tools/sitedir.py's lock beside
+  it); a write into it that fails (a full disk) names the file being written.
 - Name the toggle of each nav section that has an index page, so that its
   nav landmark has a name of its own (axe landmark-unique).
 
@@ -31,7 +36,9 @@ import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import YAML_RE
 
-from tools.addresses import display_path, vanished_address_problems
+from tools.addresses import display_path, link_problems, vanished_address_problems
+from tools.editions import OFFLINE_NAME, PDF_NAME
+from tools.sitedir import SiteBusy, SiteLock, write_failure, write_message
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +63,7 @@ def load_search_dictionary(path: Path = DICTIONARY) -> list[list[str]]:
 def on_config(config):
     """Refuse a configuration or include that would build a wrong site; then
     teach jieba (used by Material's search plugin) the site's domain terms."""
+    _lock_site(config)
     config_file = Path(config.config_file_path)
     problems = duplicate_key_problems(config_file)
     for include in included_files(config):
@@ -383,6 +391,8 @@ def on_files(files, config):
         keep.add("tinyseg.js")
     if "th" in langs:
         keep.add("wordcut.js")
+    _sources.clear()
+    _sources.update({file.dest_uri: file.src_uri for file in files if file.is_documentation_page()})
     for file in list(files):
         path = file.src_uri
         unused = (path.startswith("partials/") and not file.is_documentation_page()
@@ -406,16 +416,95 @@ def compact_search_index(site_dir: Path) -> None:
 
 def on_post_build(config) -> None:
     """The search index, compacted (MkDocs runs hooks after plugins, so the
-    search plugin has written it). A published address that no longer
-    resolves fails the build, not only the tests."""
+    search plugin has written it). A link that does not resolve, or a
+    published address that no longer does, fails the build, not only the tests."""
     compact_search_index(Path(config.site_dir))
     listed = Path(config.config_file_path).parent / "published-urls.txt"
     offline = config.plugins.get("material/offline") or config.plugins.get("offline")
     if offline is not None and offline.config.enabled:
         return  # the offline copy's addresses are files (page.html), not the published ones
+    for problem in built_link_problems(Path(config.site_dir), config.site_url, Path(config.docs_dir)):
+        log.error(problem)
     if listed.is_file():
         for problem in vanished_address_problems(Path(config.site_dir), listed, display_path(listed)):
             log.error(problem)
+
+
+# ---------------------------------------------------------------- links
+
+_sources: dict[str, str] = {}  # built file (hypervisor/index.html) -> its Markdown (hypervisor.md)
+
+
+def built_link_problems(site_dir: Path, site_url: str, docs: Path) -> list[str]:
+    """Every link, asset and #anchor of the built pages resolves, raw HTML
+    <a href> in a page's Markdown included (MkDocs checks only Markdown
+    links), each named by the Markdown file and the line that holds it. The
+    editions (PDF, zip) are written after the build, by `make site`. A
+    Markdown link is MkDocs's to check (validation: in mkdocs.yml), not
+    reported twice."""
+    problems = []
+    for built, ref, problem in link_problems(site_dir, site_url, written_later=(PDF_NAME, OFFLINE_NAME)):
+        source = _sources.get(built)
+        if source is None:  # a theme template (404.html)
+            problems.append(f"{built} (a theme template): {problem}")
+            continue
+        try:
+            text = (docs / source).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        quoted = re.compile(r"""(?:href|src)\s*=\s*["']?""" + re.escape(ref) + r"""(?:["'\s>]|$)""")
+        number = next((n for n, line in enumerate(text.splitlines(), 1) if quoted.search(line)), None)
+        fragment = ref.partition("#")[2]
+        if number is None and (re.search(r"\.md(?:#|$)", ref) or fragment and re.search(
+                r"\]\(\s*<?[^)\s]*#" + re.escape(fragment) + r"\b|^\s*\[[^\]]+\]:\s*\S*#" + re.escape(fragment) + r"\b",
+                text, re.M)):
+            continue  # a Markdown link: MkDocs has reported it
+        where = f"docs/{source}" + (f":{number}" if number else f" (built as {built})")
+        problems.append(f"{where}: {problem}")
+    return problems
+
+
+# ---------------------------------------------------------------- one build per folder; writes that fail
+
+_lock: SiteLock | None = None
+
+
+def _lock_site(config) -> None:
+    """Wait for another build writing the same folder (two `mkdocs build`
+    into one folder: the second's cleaning pulled files from under the first)."""
+    global _lock
+    if _lock is not None and _lock.site_dir != Path(config.site_dir).absolute():
+        _unlock()
+    if _lock is None:
+        _lock = SiteLock(Path(config.site_dir))
+    try:
+        _lock.acquire(say=log.info)
+    except SiteBusy as busy:
+        raise PluginError(str(busy)) from None
+
+
+def _unlock() -> None:
+    global _lock
+    if _lock is not None:
+        _lock.release()
+        _lock = None
+
+
+def on_build_error(error) -> None:
+    """Let the next build in; a write that failed names the file (a full disk
+    was a bare `OSError: [Errno 28]`, or blamed the page being written)."""
+    site_dir = _lock.site_dir if _lock is not None else None
+    _unlock()
+    if isinstance(error, OSError) and site_dir is not None:
+        path = write_failure(error, site_dir)
+        if path is not None:
+            raise PluginError(write_message(error, path)) from error
+
+
+def on_shutdown() -> None:
+    """The end of `mkdocs build` (after every hook's on_post_build: the print
+    page is written after this hook's): let the next build in."""
+    _unlock()
 
 
 # ---------------------------------------------------------------- navigation

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.browser import LAUNCH_ARGS, find_chromium
+from tools.browser import LAUNCH_ARGS, chromium_problem, find_chromium
 from tools.diagram_cache import DiagramCache, chromium_version, font_fingerprint, has_cjk_font, svg_problems
 
 log = logging.getLogger("mkdocs.hooks.diagrams")
@@ -138,7 +138,11 @@ class Renderer:
         }
         self.cache: DiagramCache | None = None
         self.salt = f"mermaid {version}\n{json.dumps(self.options, sort_keys=True)}"
-        if self.unavailable:
+        wrong = chromium_problem()
+        if wrong:  # a typo must not pass as "no Chromium here"
+            log.error(f"{wrong}. Correct it, or unset CHROMIUM to use the Chromium on PATH (see tools/browser.py); "
+                      "until then diagrams are left for the reader's browser.")
+        elif self.unavailable:
             log.info("No Chromium found: diagrams will be drawn in the browser (see tools/browser.py)")
 
     def _cache(self) -> DiagramCache | None:

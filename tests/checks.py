@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 from bs4 import BeautifulSoup
 
@@ -22,7 +21,6 @@ from tools.addresses import (  # noqa: F401
     md_url,
     published_addresses,
 )
-from tools.editions import OFFLINE_NAME, PDF_NAME
 from tools.sitebuild import display_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,49 +152,6 @@ def early_index_problems(name: str, requests: list[str]) -> list[str]:
     it requested while loading and being read."""
     return [f"{name}: fetched {url} before the reader reached for search"
             for url in requests if url.split("?")[0].endswith(SEARCH_INDEX)]
-
-
-def link_problems(site_dir: Path, site_url: str) -> list[str]:
-    """Every internal link, asset and #anchor in the built site resolves."""
-    ids: dict[Path, set[str]] = {}
-
-    def anchors(page: Path) -> set[str]:
-        if page not in ids:
-            soup = html_soup(page)
-            ids[page] = {el["id"] for el in soup.select("[id]")} | {el["name"] for el in soup.select("[name]")}
-        return ids[page]
-
-    origin = urlparse(site_url)
-    problems = []
-    for page in built_pages(site_dir):
-        rel = page.relative_to(site_dir).as_posix()
-        page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
-        soup = html_soup(page)
-        for el in soup.select("a[href], link[href], img[src], source[src]") + script_tags(soup):
-            ref = el.get("href") or el.get("src")
-            if ref.strip().startswith("//"):
-                problems.append(f"{rel}: protocol-relative link {ref!r} leaves the site (it names a host)")
-                continue
-            if rel == "404.html" and not re.match(r"^\s*(?:/|#|[a-z][a-z0-9+.-]*:)", ref, re.I):
-                problems.append(f"{rel}: relative link {ref!r} breaks when the page is served at a deeper path")
-                continue
-            if el.name == "link" and el.get("rel") and set(el["rel"]) & {"alternate"}:
-                continue  # hreflang alternates may point elsewhere by design
-            target = urljoin(page_url, ref)
-            parsed = urlparse(target)
-            if parsed.scheme not in ("http", "https") or parsed.netloc != origin.netloc:
-                continue  # external, mailto:, javascript: — not ours to resolve
-            path, fragment = urldefrag(target)
-            local = site_dir / unquote(urlparse(path).path[len(origin.path):])
-            if path.endswith("/") or local.is_dir():
-                local = local / "index.html"
-            if not local.is_file() and local.parent == site_dir and local.name in (PDF_NAME, OFFLINE_NAME):
-                continue  # the PDF and the offline zip: tools/editions.py writes them after mkdocs (make site)
-            if not local.is_file():
-                problems.append(f"{rel}: dead link {ref!r} (no {local.relative_to(site_dir).as_posix()})")
-            elif fragment and local.suffix == ".html" and unquote(fragment) not in anchors(local):
-                problems.append(f"{rel}: link {ref!r} points at a missing anchor #{fragment}")
-    return problems
 
 
 # ---------------------------------------------------------------- browser records

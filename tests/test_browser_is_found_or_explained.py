@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from tools.browser import INSTALL_HINT, find_chromium, find_test_chromium
+from tools.browser import INSTALL_HINT, chromium_problem, find_chromium, find_test_chromium
 from tools.sitebuild import ROOT
 
 
@@ -18,6 +18,7 @@ def test_chromium_is_found_here():
 def test_a_wrong_chromium_path_is_not_silently_replaced(monkeypatch):
     monkeypatch.setenv("CHROMIUM", "/nonexistent/chrome")
     assert find_chromium() is None and find_test_chromium() is None
+    assert chromium_problem() == "CHROMIUM points at a missing file: /nonexistent/chrome"  # the build's error
 
 
 def test_no_chromium_fails_with_install_instructions():

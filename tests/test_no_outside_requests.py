@@ -15,7 +15,7 @@ MERMAID_LIBRARY = "javascripts/vendor/mermaid/"
 
 def test_built_without_a_browser_diagrams_draw_in_the_readers_browser(tmp_path, browser):
     project = project_copy(tmp_path / "project")
-    built, server = build_and_serve(project, tmp_path / "site", strict=True, env={"CHROMIUM": "/nonexistent", "REQUIRE_PRERENDERED_DIAGRAMS": ""})  # CI sets it
+    built, server = build_and_serve(project, tmp_path / "site", strict=True, env={"CHROMIUM": "none", "REQUIRE_PRERENDERED_DIAGRAMS": ""})  # CI sets it
     url = built.url
     assert "diagrams will be drawn in the browser" in built.log
     ctx = reader_context(browser)

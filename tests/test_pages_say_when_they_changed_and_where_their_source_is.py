@@ -82,7 +82,7 @@ def test_in_ci_a_build_without_repo_url_fails_and_says_why(tmp_path, figures):
 def _build_a_copy(tmp_path, env) -> list[str]:
     """Build a copy of the project, diagrams left to the browser (faster); return the copy."""
     project = project_copy(tmp_path / "project")
-    result = build(project, tmp_path / "site", "http://127.0.0.1:1/", env={"CHROMIUM": "/nonexistent", "REQUIRE_PRERENDERED_DIAGRAMS": None, **env})
+    result = build(project, tmp_path / "site", "http://127.0.0.1:1/", env={"CHROMIUM": "none", "REQUIRE_PRERENDERED_DIAGRAMS": None, **env})
     assert result.returncode == 0, result.stderr[-3000:]
     return project
 

@@ -54,6 +54,7 @@ def attacked(tmp_path_factory):
         "docs/diagram-directives.md": BAD / "diagram-directives.md",
         "docs/deep-cpu-virtualization.md": BAD / "deep-cpu-virtualization.md",  # beside deep/cpu-virtualization.md
         "docs/huge-diagram.md": HUGE_DIAGRAM,
+        "docs/raw-html-links.md": BAD / "raw-html-links.md",
         "includes/abbreviations.md": abbreviations + (BAD / "abbreviations-appended.md").read_text(encoding="utf-8"),
     })
     # An include that is a link to a file of the build machine.
@@ -185,6 +186,15 @@ def test_a_renamed_page_without_a_redirect_fails_the_build(attacked):
     _, _, result, _, _ = attacked
     assert re.search(r"published-urls\.txt:\d+: /desktop-virtualization/ disappeared without a redirect",
                      result.stderr), result.stderr[-3000:]
+
+
+def test_a_dead_link_or_anchor_in_raw_html_fails_the_build_naming_the_line(attacked):
+    # MkDocs checks only Markdown links; <a href> in a page's HTML is the build's (hooks/build.py).
+    _, _, result, _, _ = attacked
+    assert "docs/raw-html-links.md:9: dead link '../no-such-page/' (no no-such-page/index.html)" in result.stderr
+    assert ("docs/raw-html-links.md:11: link '../hypervisor/#no-such-anchor' points at a missing anchor "
+            "#no-such-anchor") in result.stderr
+    assert "raw-html-links.md:7" not in result.stderr
 
 
 def test_a_heading_without_an_id_or_with_a_used_id_fails_the_build(attacked):
@@ -445,3 +455,107 @@ def test_the_feedback_issue_is_titled_as_the_page_reads(attacked):
     _, site, _, _, _ = attacked
     link = html_soup(site / "title-with-ampersand/index.html").select_one("form.md-feedback a[data-md-value='0']")
     assert parse_qs(urlsplit(link["href"]).query)["title"] == ["页面反馈：A & B #1? 100% + 😀"], link["href"]
+
+
+# ---------------------------------------------------------------- the build machine: Chromium, the site folder
+
+def test_a_chromium_path_with_a_typo_is_named_by_the_build_and_the_editions(monkeypatch, caplog, tmp_path):
+    # Not "No Chromium found" (an INFO, diagrams shipped to the browser) and
+    # then the editions' install hint: the variable and its path, an error of the build.
+    import hooks.diagram_render as render
+    from tools.editions import make_pdf
+    monkeypatch.setenv("CHROMIUM", "/usr/bin/chromium-typo")
+    with caplog.at_level("INFO", logger="mkdocs.hooks.diagrams"):
+        renderer = render.Renderer()
+    assert renderer.unavailable
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("CHROMIUM points at a missing file: /usr/bin/chromium-typo. "), errors
+    assert "No Chromium found" not in caplog.text
+    print_page = tmp_path / "site" / "print-page" / "index.html"
+    print_page.parent.mkdir(parents=True)
+    print_page.write_text('<link rel="canonical" href="http://127.0.0.1:1/print-page/">', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"^CHROMIUM points at a missing file: /usr/bin/chromium-typo$"):
+        make_pdf(tmp_path / "site", tmp_path / "site" / "book.pdf")
+    monkeypatch.setenv("CHROMIUM", "none")  # no browser, said on purpose: diagrams go to the reader's browser
+    caplog.clear()
+    with caplog.at_level("INFO", logger="mkdocs.hooks.diagrams"):
+        assert render.Renderer().unavailable
+    assert "No Chromium found" in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+FOLDER = FIXTURES / "site-folder"
+
+
+def _folder_project(tmp_path: Path) -> Path:
+    """Two pages built with hooks/build.py and the fault hook of tests/fixtures/site-folder."""
+    return project_copy(tmp_path / "project", {
+        "mkdocs.yml": FOLDER / "mkdocs.yml", "site-folder-docs/index.md": FOLDER / "docs" / "index.md",
+        "site-folder-docs/second.md": FOLDER / "docs" / "second.md", "hooks/site_folder_fault.py": FOLDER / "fault.py",
+        "published-urls.txt": ""}, node_modules=False, diagram_cache=False)
+
+
+def test_a_full_disk_names_the_file_being_written(tmp_path):
+    result = build(_folder_project(tmp_path), tmp_path / "site", None, env={"SITE_FOLDER_FAULT": "full"})
+    assert result.returncode != 0
+    assert (f"{tmp_path / 'site' / 'second' / 'index.html'}: cannot write the site (No space left on device): "
+            "free some space on that disk, or build into another folder (-d DIR)") in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_full_disk_is_named_by_the_editions(monkeypatch, tmp_path, capsys):
+    import errno
+    import os
+
+    import tools.editions as editions
+    site = tmp_path / "site"
+    (site / "index.html").parent.mkdir(parents=True)
+    (site / "index.html").write_text(editions.SIZE_PLACEHOLDER.format("pdf"), encoding="utf-8")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as write() raises it: no file name
+    monkeypatch.setattr(editions, "make_pdf", lambda site_dir, out, browser=None: out.write_bytes(b"%PDF") and out)
+    monkeypatch.setattr(editions, "make_offline", lambda project, out: out.write_bytes(b"PK") and out)
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(SystemExit) as stopped:
+        editions.main([str(site)])
+    assert str(stopped.value) == (f"{site / 'index.html'}: cannot write the site (No space left on device): free some "
+                                  "space on that disk, or build into another folder (-d DIR)")
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path):
+    # The second build's cleaning used to pull files from under the first:
+    # a raw FileNotFoundError, or published addresses that "disappeared".
+    import threading
+    import time
+
+    from tools.sitedir import lock_path
+    project, site = _folder_project(tmp_path), tmp_path / "site"
+    results = {}
+    first = threading.Thread(target=lambda: results.update(first=build(project, site, None, env={"SITE_FOLDER_FAULT": "slow"})))
+    first.start()
+    lock = lock_path(site)
+    deadline = time.monotonic() + 60
+    while not (lock.is_file() and lock.read_text(encoding="utf-8").strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    results["second"] = build(project, site, None)  # while the first sleeps after writing its pages
+    first.join()
+    assert results["first"].returncode == 0, results["first"].stderr[-3000:]
+    assert results["second"].returncode == 0, results["second"].stderr[-3000:]
+    assert f"{site}: another build (process " in results["second"].stderr
+    assert "is writing this folder; waiting for it to finish" in results["second"].stderr
+    assert (site / "second" / "index.html").is_file()
+
+
+def test_a_build_that_holds_the_folder_too_long_is_named(tmp_path):
+    from tools.sitedir import SiteBusy, SiteLock
+    holder, waiter, said = SiteLock(tmp_path / "site"), SiteLock(tmp_path / "site"), []
+    holder.acquire()
+    try:
+        with pytest.raises(SiteBusy, match=rf"^{re.escape(str(tmp_path / 'site'))}: another build \(process \d+\) has "
+                                           r"been writing this folder for over 0 s"):
+            waiter.acquire(wait=0.3, say=said.append, poll=0.05)
+        assert len(said) == 1 and "waiting for it to finish" in said[0]
+    finally:
+        holder.release()
+    waiter.acquire(wait=0)  # free again
+    waiter.release()

@@ -119,3 +119,75 @@ def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
     for address in sorted(set(current_addresses(site_dir)) - listed_now):
         problems.append(f"{name}: {address} is published but not listed (run `make urls`)")
     return problems
+
+
+# ---------------------------------------------------------------- links
+
+class _Links(HTMLParser):
+    """Every link, asset reference and id of one built page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.refs: list[tuple[str, str]] = []  # (tag, href or src)
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("id", "name") if tag in ("a", "map") else ("id",):
+            if attrs.get(name):
+                self.ids.add(attrs[name])
+        if tag == "link" and "alternate" in (attrs.get("rel") or "").split():
+            return  # hreflang alternates may point elsewhere by design
+        ref = attrs.get("href") if tag in ("a", "link") else attrs.get("src") if tag in ("img", "source", "script") else None
+        if ref is not None:
+            self.refs.append((tag, ref))
+
+    handle_startendtag = handle_starttag
+
+
+def link_problems(site_dir: Path, site_url: str, written_later: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(page, reference, problem) for every internal link, asset and #anchor
+    of the built site's pages that does not resolve, and every link that would
+    leave the site by accident (//host/) or break on the 404 page (which is
+    served at any depth, so its links must be absolute). `page` is the built
+    file, relative to site_dir; `written_later` names files at the site's root
+    that a later step adds (the editions)."""
+    from urllib.parse import unquote, urldefrag, urlparse
+
+    site_dir = Path(site_dir)
+    parsed: dict[Path, _Links] = {}
+
+    def parse(page: Path) -> _Links:
+        if page not in parsed:
+            parser = _Links()
+            parser.feed(page.read_text(encoding="utf-8"))
+            parsed[page] = parser
+        return parsed[page]
+
+    origin = urlparse(site_url)
+    problems = []
+    for page in built_pages(site_dir):
+        rel = page.relative_to(site_dir).as_posix()
+        page_url = urljoin(site_url, rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+        for _, ref in parse(page).refs:
+            if ref.strip().startswith("//"):
+                problems.append((rel, ref, f"protocol-relative link {ref!r} leaves the site (it names a host)"))
+                continue
+            if rel == "404.html" and not re.match(r"^\s*(?:/|#|[a-z][a-z0-9+.-]*:)", ref, re.I):
+                problems.append((rel, ref, f"relative link {ref!r} breaks when the page is served at a deeper path"))
+                continue
+            target = urlparse(urljoin(page_url, ref))
+            if target.scheme not in ("http", "https") or target.netloc != origin.netloc \
+                    or not target.path.startswith(origin.path):
+                continue  # another site, mailto:, javascript:: not ours to resolve
+            path, fragment = urldefrag(target.geturl())
+            local = site_dir / unquote(urlparse(path).path[len(origin.path):])
+            if path.endswith("/") or local.is_dir():
+                local = local / "index.html"
+            if not local.is_file():
+                if local.parent == site_dir and local.name in written_later:
+                    continue
+                problems.append((rel, ref, f"dead link {ref!r} (no {local.relative_to(site_dir).as_posix()})"))
+            elif fragment and local.suffix == ".html" and unquote(fragment) not in parse(local).ids:
+                problems.append((rel, ref, f"link {ref!r} points at a missing anchor #{unquote(fragment)}"))
+    return problems

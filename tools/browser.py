@@ -2,7 +2,10 @@
 and open a page in it the way a reader does.
 
 Order: $CHROMIUM, then a Chromium or Chrome on PATH, then Playwright's own
-browser if one was installed. No browser is downloaded, ever.
+browser if one was installed. No browser is downloaded, ever. A $CHROMIUM
+that names no file is never replaced by another browser: chromium_problem()
+says so, and the build and the editions fail with it. CHROMIUM=none means no
+browser at all (a build then leaves its diagrams to the reader's browser).
 """
 
 from __future__ import annotations
@@ -25,8 +28,23 @@ LAUNCH_ARGS = [
 ]
 
 
+NO_CHROMIUM = "none"
+
+
+def chromium_problem() -> str | None:
+    """What is wrong with $CHROMIUM, if it is set to a path that is not a file."""
+    env = os.environ.get("CHROMIUM")
+    if not env or env == NO_CHROMIUM or Path(env).is_file():
+        return None
+    if not Path(env).exists():
+        return f"CHROMIUM points at a missing file: {env}"
+    return f"CHROMIUM points at {env}, which is not a file"
+
+
 def find_chromium(playwright=None) -> str | None:
     env = os.environ.get("CHROMIUM")
+    if env == NO_CHROMIUM:
+        return None
     if env:
         return env if Path(env).is_file() else None
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):

@@ -115,11 +115,11 @@ def make_pdf(site_dir: Path, out: Path, browser=None) -> Path:
         return out
     from playwright.sync_api import sync_playwright
 
-    from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium
+    from tools.browser import INSTALL_HINT, LAUNCH_ARGS, chromium_problem, find_chromium
     with sync_playwright() as playwright:
         executable = find_chromium(playwright)
         if executable is None:
-            raise SystemExit(INSTALL_HINT)
+            raise SystemExit(chromium_problem() or INSTALL_HINT)
         chromium = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
         try:
             print_with(chromium)
@@ -373,9 +373,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="only check that every edition link points at a file of the site")
     args = parser.parse_args(argv)
     if not args.check:
-        pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
-        archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
-        fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
+        from tools.sitedir import write_failure, write_message
+        try:
+            pdf = make_pdf(args.site_dir, args.site_dir / PDF_NAME)
+            archive = make_offline(ROOT, args.site_dir / OFFLINE_NAME)
+            fill_sizes(args.site_dir, {"pdf": pdf.stat().st_size, "zip": archive.stat().st_size})
+        except OSError as error:  # a full disk: name the file, not a bare [Errno 28]
+            path = write_failure(error, args.site_dir)
+            if path is None:
+                raise
+            raise SystemExit(write_message(error, path)) from error
         for line in describe(pdf, archive):
             print(line)
     problems = edition_link_problems(args.site_dir)
