@@ -103,11 +103,16 @@ def load_abbreviations(path: Path = ABBREVIATIONS) -> dict[str, str]:
 
 
 def abbreviation_problems(path: Path = ABBREVIATIONS) -> list[str]:
-    """An abbreviation defined twice: Markdown would silently keep the last one."""
+    """An abbreviation defined twice: Markdown would silently keep the last one.
+    One that starts or ends with a sign (C++): the abbr extension matches at
+    word boundaries, so it would never get a tooltip."""
     first: dict[str, int] = {}
     problems = []
     name = display_path(path)
     for number, abbr, _ in _abbreviation_lines(path):
+        if not (abbr[:1].isalnum() and abbr[-1:].isalnum()):
+            problems.append(f"{name}:{number}: *[{abbr}] starts or ends with a sign, so no page would ever show "
+                            "its tooltip (abbreviations are matched as whole words); define it without the sign")
         if abbr in first:
             problems.append(f"{name}:{number}: *[{abbr}] is defined twice (first at line {first[abbr]}); "
                             "tooltips and the glossary would silently use the last one")
@@ -116,9 +121,13 @@ def abbreviation_problems(path: Path = ABBREVIATIONS) -> list[str]:
 
 
 def glossary_cell(text: str) -> str:
-    """An expansion as the text of a Markdown table cell: HTML shown as
-    text, and `|` kept inside the cell."""
-    return html.escape(text, quote=False).replace("|", "&#124;")
+    """An expansion as the text of a Markdown table cell, exactly as its
+    tooltip shows it: HTML and Markdown (a [link](…), *emphasis*, `code`)
+    shown as text, and `|` kept inside the cell."""
+    text = html.escape(text, quote=False)
+    for sign in "|[]*_`\\":
+        text = text.replace(sign, f"&#{ord(sign)};")
+    return text
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -159,6 +159,12 @@ def test_a_truncated_cache_entry_is_rendered_again_and_the_page_stays_whole(atta
     assert page.select("footer") and page.select("figcaption") and page.select("template#__held-scripts")
 
 
+def test_an_abbreviation_no_page_could_match_is_named(attacked):
+    _, _, result, _, _ = attacked
+    assert re.search(r"includes/abbreviations\.md:\d+: \*\[C\+\+\] starts or ends with a sign, so no page would ever "
+                     r"show its tooltip", result.stderr), result.stderr[-3000:]
+
+
 def test_a_duplicate_abbreviation_fails_the_build_naming_the_line(attacked):
     _, _, result, _, _ = attacked
     line = len((ROOT / "includes" / "abbreviations.md").read_text(encoding="utf-8").splitlines()) + 1
@@ -173,6 +179,8 @@ def test_a_bar_or_html_in_an_expansion_stays_text_in_the_glossary(attacked):
             for tr in glossary.select("#abbreviations ~ .md-typeset__scrollwrap tbody tr, #abbreviations ~ table tbody tr")}
     assert rows["ZZA"] == "甲|乙"
     assert rows["ZZB"] == "<img src=x onerror=alert(1)>"
+    assert rows["ZZC"] == "[链接](https://evil.example/x) 与 *强调*"  # as its tooltip shows it, no live link
+    assert not glossary.select("article a[href*='evil.example']")
     assert not glossary.select("article img")
     assert rows == load_abbreviations(project / "includes" / "abbreviations.md")
 
