@@ -418,7 +418,6 @@ _SECTION_TOGGLE = re.compile(
 def on_post_page(output: str, page, config) -> str:
     """Name each such section's <nav> after its title (aria-label on the nav,
     not on the <label>, where ARIA does not allow one)."""
-    import html
     for match in _SECTION_TOGGLE.finditer(output):
         title = html.escape(match.group("title").strip())
         output = output.replace(f'aria-labelledby="{match.group("id")}"', f'aria-label="{title}"')
