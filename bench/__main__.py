@@ -27,11 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.addresses import md_url
 from tools.browser import INSTALL_HINT, LAUNCH_ARGS, find_chromium, open_page
 from tools.server import free_port, start
 from tools.sitebuild import ROOT, build, project_copy
-
-from tools.addresses import md_url  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"

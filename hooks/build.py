@@ -36,8 +36,9 @@ import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import YAML_RE
 
-from tools.addresses import display_path, link_problems, vanished_address_problems
+from tools.addresses import link_problems, vanished_address_problems
 from tools.editions import OFFLINE_NAME, PDF_NAME
+from tools.sitebuild import display_name
 from tools.sitedir import SiteBusy, SiteLock, write_failure, write_message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +109,7 @@ def abbreviation_problems(path: Path = ABBREVIATIONS) -> list[str]:
     word boundaries, so it would never get a tooltip."""
     first: dict[str, int] = {}
     problems = []
-    name = display_path(path)
+    name = display_name(path)
     for number, abbr, _ in _abbreviation_lines(path):
         if not (abbr[:1].isalnum() and abbr[-1:].isalnum()):
             problems.append(f"{name}:{number}: *[{abbr}] starts or ends with a sign, so no page would ever show "
@@ -165,7 +166,7 @@ def duplicate_key_problems(path: Path) -> list[str]:
                 if isinstance(key, yaml.ScalarNode):
                     line = key.start_mark.line + 1
                     if key.value in first:
-                        problems.append(f"{display_path(path)}:{line}: key `{key.value}` is given twice (first at "
+                        problems.append(f"{display_name(path)}:{line}: key `{key.value}` is given twice (first at "
                                         f"line {first[key.value]}); YAML would silently keep only this one")
                     first.setdefault(key.value, line)
                 stack.append(value)
@@ -188,14 +189,14 @@ def encoding_problems(path: Path, base: Path) -> list[str]:
     would blame the first page that includes it)."""
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
-        return [f"{display_path(path)}:1:1: starts with a byte-order mark (U+FEFF), which pages would show "
+        return [f"{display_name(path)}:1:1: starts with a byte-order mark (U+FEFF), which pages would show "
                 "and which hides the first line's definition; save the file as UTF-8 without BOM"]
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        return [f"{display_path(path)}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); "
+        return [f"{display_name(path)}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); "
                 "save the file as UTF-8"]
     return []
 
@@ -241,7 +242,7 @@ def local_abbreviation_problems(source: str, name: str, path: Path = ABBREVIATIO
     """A page that defines an abbreviation the site defines too: the site's
     definition is appended to every page last and silently wins."""
     site = load_abbreviations(path)
-    return [f"docs/{name}:{number}: *[{match['abbr']}] is also defined in {display_path(path)}, which every page "
+    return [f"docs/{name}:{number}: *[{match['abbr']}] is also defined in {display_name(path)}, which every page "
             "appends last, so this page's definition would never show; change it there, or use another word"
             for number, line in enumerate(source.splitlines(), 1)
             if (match := _ABBR_LINE.match(line.strip())) and match["abbr"] in site]
@@ -435,7 +436,7 @@ def on_post_build(config) -> None:
     for problem in built_link_problems(Path(config.site_dir), config.site_url, Path(config.docs_dir)):
         log.error(problem)
     if listed.is_file():
-        for problem in vanished_address_problems(Path(config.site_dir), listed, display_path(listed)):
+        for problem in vanished_address_problems(Path(config.site_dir), listed, display_name(listed)):
             log.error(problem)
 
 
@@ -531,7 +532,6 @@ _SECTION_TOGGLE = re.compile(
 def on_post_page(output: str, page, config) -> str:
     """Name each such section's <nav> after its title (aria-label on the nav,
     not on the <label>, where ARIA does not allow one)."""
-    import html
     for match in _SECTION_TOGGLE.finditer(output):
         title = html.escape(match.group("title").strip())
         output = output.replace(f'aria-labelledby="{match.group("id")}"', f'aria-label="{title}"')

@@ -50,7 +50,7 @@ from mkdocs.utils import get_relative_url
 
 from hooks import diagram_variants as variants
 from tools.sitebuild import display_name
-from hooks.diagram_render import (MERMAID_DIST, MERMAID_ENTRY, Renderer, as_text, log,  # noqa: F401
+from hooks.diagram_render import (MERMAID_DIST, MERMAID_ENTRY, Renderer, as_text, log,
                                   source_problems)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -92,21 +92,25 @@ def reader_context(browser, **options):
 
 
 def record(page, visit: Visit, origin: str) -> None:
-    """Attach listeners that fill `visit` for everything `page` does from now on."""
-    host = urlparse(origin).netloc
+    """Attach listeners that fill `visit` for everything `page` does from now on.
+    `origin` is the served site's address, or a file:// address for a copy on
+    disk; every request elsewhere (but data: and blob:) is refused and noted as
+    outside."""
+    own = "file:" if origin.startswith("file:") else rf"https?://{re.escape(urlparse(origin).netloc)}/"
     page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
     page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.url} ({r.failure})")
-            if urlparse(r.url).netloc == host else None)
+            if re.match(own, r.url) else None)
     page.on("request", lambda r: visit.requests.append(r.url))
 
     def refuse(route):
         visit.outside_requests.append(route.request.url)
         route.abort()
 
-    # Only requests to another host are intercepted: routing every request
-    # through Playwright cost more CPU than the pages themselves.
-    page.route(re.compile(rf"^(?!https?://{re.escape(host)}/|data:|blob:)"), refuse)
+    # Only requests that leave `origin` are intercepted: routing every request
+    # through Playwright cost more CPU than the pages themselves, and routing
+    # file:// requests keeps them from ever finishing.
+    page.route(re.compile(rf"^(?!{own}|data:|blob:)"), refuse)
 
 
 def scroll_through(page) -> None:
@@ -373,29 +377,12 @@ def axe_of_the_404_page(context, site) -> list[str]:
     return problems
 
 
-def record_from_disk(page, visit: Visit) -> None:
-    """record() for a copy opened from disk (file://): every request for anything
-    that is not on the disk (file:, data:, blob:) is refused and noted as outside.
-    Playwright's routing must not touch file:// requests, or they never finish."""
-    page.on("console", lambda m: visit.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
-    page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.url} ({r.failure})")
-            if r.url.startswith("file:") else None)
-    page.on("request", lambda r: visit.requests.append(r.url))
-
-    def refuse(route):
-        visit.outside_requests.append(route.request.url)
-        route.abort()
-
-    page.route(re.compile(r"^(?!file:|data:|blob:)"), refuse)
-
-
 def visit_from_disk(context, path, expected_diagrams: int = 0, material: bool = True) -> Visit:
     """Open a page of a copy on disk from file:// as a reader does (waiting for
     Material unless `material` is False) and record what it did."""
     page = context.new_page()
     result = Visit(path.as_uri())
-    record_from_disk(page, result)
+    record(page, result, result.url)
     if material:
         open_page(page, result.url)
     else:

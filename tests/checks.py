@@ -13,14 +13,6 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from tools.addresses import (  # noqa: F401
-    PUBLISHED,
-    address_problems,
-    built_pages,
-    current_addresses,
-    md_url,
-    published_addresses,
-)
 from tools.sitebuild import display_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +20,6 @@ DOCS = ROOT / "docs"
 SOURCE = ROOT / "source" / "virtualization.md"
 CORRECTIONS = ROOT / "source" / "corrections.tsv"
 
-KEBAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)")
 HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
 EXPLICIT_ID = re.compile(r"\{\s*#([^\s}]+)[^}]*\}$")
@@ -219,11 +210,6 @@ def search_misses(results: dict[str, list[list[str]]], rows, source: Path = QUER
             misses.append(f"{name}:{number}: search {query!r} should put {expected} first, "
                           f"but {first!r} came first (top 3: {ranked[:3]})")
     return misses, top1 / len(rows), top3 / len(rows)
-
-
-# ---------------------------------------------------------------- published addresses
-
-# current_addresses, published_addresses, address_problems: tools/addresses.py
 
 
 # ---------------------------------------------------------------- reader extras

@@ -142,7 +142,7 @@ def page_output_problems(page: Path) -> list[str]:
                 problems.append(f"{rel}:{number}: an output block must include one file of "
                                 "labs/output/ (--8<-- \"labs/output/NAME.txt\"), not pasted text")
             elif includes[0].group(1).endswith(".sample.txt"):
-                before = " ".join(l for _, l, _ in lines[max(0, index - len(body) - 6):index - len(body)])
+                before = " ".join(text for _, text, _ in lines[max(0, index - len(body) - 6):index - len(body)])
                 if not SAMPLE_MARK.search(before):
                     problems.append(f"{rel}:{number}: sample output {includes[0].group(1)} needs a "
                                     "line just before it saying 样例, which CPU, which kernel and when")

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
-from checks import html_soup, md_url
+from checks import html_soup
+from tools.addresses import md_url
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 UPDATED, CREATED, BUILT = "最后更新", "创建日期", "构建日期"

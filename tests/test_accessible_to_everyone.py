@@ -63,7 +63,7 @@ def test_navigation_works_from_the_keyboard_alone(site, context):
 
 
 def test_the_page_language_is_chinese(site):
-    from checks import built_pages
+    from tools.addresses import built_pages
     from bs4 import BeautifulSoup
     langs = {p.name: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").html.get("lang")
              for p in built_pages(site.dir)}

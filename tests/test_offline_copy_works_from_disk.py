@@ -35,16 +35,22 @@ def offline_path(md: Path, docs: Path = DOCS) -> str:
 
 
 def offline_reference_problems(copy: Path) -> list[str]:
-    """No page of the offline copy loads a stylesheet, script, image or frame from off the disk."""
+    """No page of the offline copy loads a stylesheet, script, image or frame
+    from off the disk, and no address in it starts at the root (/…), which
+    from file:// is the root of the file system, not the copy's folder (the
+    site's 404.html has such links: the copy leaves it out)."""
     problems = []
     for page in sorted(copy.rglob("*.html")):
         soup = html_soup(page)
-        for el in soup.select("link[href], img[src], iframe[src], source[src]") + script_tags(soup):
-            if el.name == "link" and set(el.get("rel", [])) & {"canonical", "alternate"}:
-                continue  # addresses, not loaded
+        name = page.relative_to(copy).as_posix()
+        for el in soup.select("a[href], link[href], img[src], iframe[src], source[src]") + script_tags(soup):
             ref = el.get("href") or el.get("src")
-            if urlparse(ref).scheme not in ("", "data", "blob", "file"):
-                problems.append(f"{page.relative_to(copy).as_posix()}: <{el.name}> loads {ref} from off the disk")
+            if ref.startswith("/") and not ref.startswith("//"):
+                problems.append(f"{name}: <{el.name}> points at {ref}, which from disk is file://{ref}")
+            elif el.name == "a" or (el.name == "link" and set(el.get("rel", [])) & {"canonical", "alternate"}):
+                continue  # addresses, not loaded
+            elif urlparse(ref).scheme not in ("", "data", "blob", "file"):
+                problems.append(f"{name}: <{el.name}> loads {ref} from off the disk")
     return problems
 
 
@@ -81,6 +87,7 @@ def test_the_zip_unpacks_to_one_folder_with_the_home_page(offline_copy, figures)
                    f"{len(zipfile.ZipFile(archive).namelist())} files")
     assert (offline_copy / "index.html").is_file()
     assert (offline_copy / "search" / "search_index.js").is_file()  # search without a server
+    assert not (offline_copy / "404.html").exists()  # no server on disk ever shows it
     assert list(offline_copy.rglob("*iframe-worker*"))
 
 
@@ -117,9 +124,10 @@ def test_search_and_navigation_work_from_disk(offline_copy, browser):
     assert misses == []
 
 
-def test_an_offline_page_that_asks_a_cdn_is_reported_with_its_file(browser):
+def test_an_offline_page_that_asks_a_cdn_or_links_from_the_root_is_reported_with_its_file(browser):
     copy = FIXTURES / "editions" / "offline-cdn"
     assert offline_reference_problems(copy) == [
+        "index.html: <a> points at /virtualization-docs/, which from disk is file:///virtualization-docs/",
         "index.html: <script> loads https://unpkg.com/iframe-worker/shim from off the disk"]
     ctx = reader_context(browser)
     visit = visit_from_disk(ctx, copy / "index.html", material=False)

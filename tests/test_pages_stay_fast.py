@@ -11,13 +11,8 @@ from urllib.parse import urljoin, urlparse
 
 from browsing import visit_alone
 from bs4 import BeautifulSoup
-from checks import (
-    built_pages,
-    early_script_problems,
-    html_soup,
-    mermaid_fences,
-    script_tags,
-)
+from checks import early_script_problems, html_soup, mermaid_fences, script_tags
+from tools.addresses import built_pages
 
 
 def gzipped_size(data: bytes) -> int:

@@ -379,7 +379,10 @@ def test_a_pdf_without_chinese_fonts_or_with_radicals_for_text_is_reported(brows
     problems = pdf_font_problems(raw)
     assert len(problems) == 1 and problems[0].startswith(f"{display_name(raw)}: the text of ")
     assert "⽤" in problems[0] or "⼀" in problems[0]
+    chromium = raw.read_bytes()
     assert fix_text_layer(raw) >= 1 and pdf_font_problems(raw) == []  # what make_pdf does next
+    update = raw.read_bytes()  # appended to Chromium's bytes, and naming the title for every reader
+    assert update.startswith(chromium) and b"/Info" in update[len(chromium):]
 
 
 def test_diagrams_are_vector_graphics(pdf, site):

@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
+from tools.sitebuild import display_name
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PUBLISHED = ROOT / "published-urls.txt"
@@ -83,17 +85,9 @@ def published_addresses(path: Path = PUBLISHED) -> list[tuple[int, str]]:
             if line.strip() and not line.startswith("#")]
 
 
-def display_path(path: Path) -> str:
-    path = Path(path).resolve()
-    for root in (ROOT, Path.cwd()):
-        if path.is_relative_to(root):
-            return path.relative_to(root).as_posix()
-    return str(path)
-
-
 def vanished_address_problems(site_dir: Path, listed: Path = PUBLISHED, name: str | None = None) -> list[str]:
     """Every listed address still resolves, directly or through a redirect."""
-    name = name or display_path(listed)
+    name = name or display_name(listed)
     live = set(current_addresses(site_dir))
     problems = []
     for number, address in published_addresses(listed):
@@ -113,7 +107,7 @@ def vanished_address_problems(site_dir: Path, listed: Path = PUBLISHED, name: st
 
 def address_problems(site_dir: Path, listed: Path = PUBLISHED) -> list[str]:
     """Every published address still resolves; every address the site publishes is listed."""
-    name = display_path(listed)
+    name = display_name(listed)
     problems = vanished_address_problems(site_dir, listed, name)
     listed_now = {address for _, address in published_addresses(listed)}
     for address in sorted(set(current_addresses(site_dir)) - listed_now):

@@ -36,6 +36,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -245,18 +246,16 @@ def fix_text_layer(pdf: Path) -> int:
     """Rewrite the PDF's ToUnicode maps so that its text is the site's text
     (see radical_fixes); returns how many fonts were fixed.
 
-    The new maps are appended as an incremental update: Chromium's bytes stay
-    as they are, and nothing else is rewritten."""
-    import zlib
-
-    from pypdf import PdfReader
+    The new maps (and a new ModDate) are appended as an incremental update
+    (pypdf's incremental writer): Chromium's bytes stay as they are."""
+    from pypdf import PdfWriter
 
     fixes = radical_fixes()
     if not fixes:
         return 0
-    reader = PdfReader(pdf)
-    done, changed = set(), {}
-    for page in reader.pages:
+    writer = PdfWriter(pdf, incremental=True)
+    done, changed = set(), 0
+    for page in writer.pages:
         resources = page.get("/Resources")
         fonts = resources.get_object().get("/Font") if resources else None
         for ref in (fonts.get_object().values() if fonts else []):
@@ -264,28 +263,19 @@ def fix_text_layer(pdf: Path) -> int:
             if to_unicode is None or to_unicode.idnum in done:
                 continue
             done.add(to_unicode.idnum)
-            text = to_unicode.get_object().get_data().decode("latin-1")
+            cmap = to_unicode.get_object()
+            text = cmap.get_data().decode("latin-1")
             remapped = remap_cmap(text, fixes)
             if remapped != text:
-                changed[(to_unicode.idnum, to_unicode.generation)] = zlib.compress(remapped.encode("latin-1"))
-    if not changed:
-        return 0
-    trailer = reader.trailer
-    data = pdf.read_bytes()
-    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
-    update, offsets = bytearray(b"\n"), {}
-    for (number, generation), body in sorted(changed.items()):
-        offsets[number] = (len(data) + len(update), generation)
-        update += (f"{number} {generation} obj\n<< /Length {len(body)} /Filter /FlateDecode >>\nstream\n".encode()
-                   + body + b"\nendstream\nendobj\n")
-    xref = len(data) + len(update)
-    update += b"xref\n"
-    for number, (offset, generation) in sorted(offsets.items()):
-        update += f"{number} 1\n{offset:010d} {generation:05d} n \n".encode()
-    extra = "".join(f" {key} {trailer.raw_get(key).idnum} 0 R" for key in ("/Root", "/Info") if key in trailer)
-    update += f"trailer\n<< /Size {trailer['/Size']}{extra} /Prev {previous} >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    pdf.write_bytes(data + bytes(update))
-    return len(changed)
+                cmap.set_data(remapped.encode("latin-1"))
+                changed += 1
+    if changed:
+        # The update's trailer names the document information (title…) only
+        # when it changed, and some readers (poppler) look no further back:
+        # a new ModDate, true of the file now, keeps the title in view.
+        writer.add_metadata({"/ModDate": time.strftime("D:%Y%m%d%H%M%SZ", time.gmtime())})
+        writer.write(pdf)
+    return changed
 
 
 # ---------------------------------------------------------------- offline copy
@@ -302,7 +292,9 @@ def make_offline(project: Path, out: Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for path in sorted(p for p in site.rglob("*") if p.is_file()):
+            # Not 404.html: from file:// no server ever shows it, and its links
+            # start at the site's root, which on disk is the root of the file system.
+            for path in sorted(p for p in site.rglob("*") if p.is_file() and p != site / "404.html"):
                 archive.write(path, path.relative_to(site.parent).as_posix())
         partial.replace(out)
     return out

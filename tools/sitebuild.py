@@ -19,9 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def display_name(path: Path) -> str:
-    """How a message names a file: relative to the repository when inside it."""
+    """How a message names a file: relative to the repository, or else to the
+    working directory (a build of a project copy runs there), when inside it."""
     path = Path(path).resolve()
-    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+    for root in (ROOT, Path.cwd()):
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return str(path)
 
 
 # What a build reads from the project; a test copy needs nothing else.
