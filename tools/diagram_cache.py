@@ -18,12 +18,13 @@ an SVG must be before it goes into a page.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+
+from tools.sitedir import write_atomically
 
 # HTML void elements: they never close (Mermaid's labels use <br>).
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -171,16 +172,7 @@ class DiagramCache:
         """Write atomically: readers see the old entry or the whole new one.
         Returns None, or why the cache cannot be written, naming the path
         (nothing half-written is left behind)."""
-        target = self.path(key)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(svg, encoding="utf-8")
-            os.replace(temporary, target)
-        except OSError as error:
-            try:
-                temporary.unlink(missing_ok=True)
-            except OSError:
-                pass
+        error = write_atomically(self.path(key), svg)
+        if error is not None:
             return f"{self.directory}: cannot write the diagram cache ({error.strerror or error})"
         return None

@@ -191,16 +191,10 @@ def _write_fixes(cached: Path, fixes: dict[int, int]) -> None:
     """Write atomically (a temporary file, then a rename); a cache that cannot be
     written is skipped, naming it: the next run reads the font again."""
     import json
-    temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(fixes), encoding="utf-8")
-        os.replace(temporary, cached)
-    except OSError as error:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
+
+    from tools.sitedir import write_atomically
+    error = write_atomically(cached, json.dumps(fixes))
+    if error is not None:
         print(f"{cached}: not cached ({error.strerror or error})", file=sys.stderr)
 
 

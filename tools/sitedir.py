@@ -8,8 +8,10 @@
   lock goes with the process, so a killed build never leaves it held.
 - A write that fails (a full disk, a read-only or unwritable folder) is named
   by the file being written, not as a bare OSError: write_failure().
+- A cache file is written whole or not at all: write_atomically() (the
+  diagram cache, the PDF's font cache).
 
-Used by hooks/build.py (the lock, for every `mkdocs build`) and tools/editions.py.
+Used by hooks/build.py (the lock, for every `mkdocs build`), tools/editions.py and tools/diagram_cache.py.
 Standard library only.
 """
 
@@ -127,3 +129,21 @@ def write_message(error: OSError, path: str | Path) -> str:
               errno.EACCES: "you may not write there; build into another folder (-d DIR)",
               errno.EPERM: "you may not write there; build into another folder (-d DIR)"}.get(error.errno)
     return f"{path}: cannot write the site ({reason})" + (f": {advice}" if advice else "")
+
+
+def write_atomically(path: Path, text: str) -> OSError | None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`:
+    a reader sees the old file or the whole new one. Returns the error, if any,
+    having removed the temporary file (nothing half-written is left behind)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return error
+    return None
