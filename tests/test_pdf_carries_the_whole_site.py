@@ -20,7 +20,6 @@ from urllib.parse import unquote
 import pytest
 from checks import (
     SOURCE,
-    built_pages,
     display_name,
     html_soup,
     mermaid_fences,
@@ -29,6 +28,8 @@ from checks import (
     script_tags,
 )
 from conftest import FIXTURES
+
+from tools.addresses import built_pages
 
 from tools.editions import (
     OFFLINE_NAME,
