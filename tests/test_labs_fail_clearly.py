@@ -145,7 +145,7 @@ def check_as_nobody(tmp_path):
     python = shutil.which("python3", path="/usr/bin:/bin")
     if python is None:
         pytest.skip("no /usr/bin/python3 for the other user")
-    shutil.copytree(ROOT / "labs", tmp_path / "labs")
+    shutil.copytree(ROOT / "labs", tmp_path / "labs", symlinks=True)  # a link is copied as a link, never followed
     for path in [tmp_path, *tmp_path.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     result = subprocess.run([python, "-m", "labs.vmm", str(guest)], cwd=tmp_path, capture_output=True,

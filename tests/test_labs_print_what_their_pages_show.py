@@ -45,7 +45,7 @@ def test_lab_prints_what_its_page_shows(program):
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
 def test_lab_runs_with_a_bare_python3_from_a_fresh_copy(program, tmp_path):
     python = shutil.which("python3", path="/usr/bin:/bin") or shutil.which("python3")
-    shutil.copytree(ROOT / "labs", tmp_path / "labs")
+    shutil.copytree(ROOT / "labs", tmp_path / "labs", symlinks=True)  # a link is copied as a link, never followed
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     result = run([python, f"labs/{program.name}"], cwd=tmp_path, env=env)
     assert result.returncode == 0, f"{python} labs/{program.name}: {result.stderr}"
