@@ -13,12 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from checks import ROOT, md_blocks
 
 LABS = ROOT / "labs"
 LAB_PAGES = ROOT / "docs" / "labs"
 OUTPUTS = LABS / "output"
 KVM_HEADER = Path("/usr/include/linux/kvm.h")
+
+# The mark of every lab test that runs a guest: the `kvm` fixture (conftest.py) skips it
+# without KVM, and fails it with LABS_REQUIRE_KVM=1.
+needs_kvm = pytest.mark.usefixtures("kvm")
 
 # The programs a reader runs, and the output file each one's page shows.
 PROGRAMS = sorted(p for p in LABS.glob("*.py") if p.name not in ("__init__.py", "vmm.py"))

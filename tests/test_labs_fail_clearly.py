@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from labchecks import NO_KVM_SAYS, PROGRAMS, ROOT, load_module, no_kvm_problems
+from labchecks import NO_KVM_SAYS, PROGRAMS, ROOT, load_module, needs_kvm, no_kvm_problems
 from labs import vmm
 
 GUESTS = load_module(ROOT / "tests" / "fixtures" / "labs" / "guests.py").GUESTS
-needs_kvm = pytest.mark.usefixtures("kvm")  # conftest.py: skips without KVM, fails with LABS_REQUIRE_KVM=1
 
 # guest, extra arguments, exit status, what the message must say (all of it)
 CASES = [

@@ -15,11 +15,10 @@ import time
 
 import pytest
 
-from labchecks import PROGRAMS, ROOT, load_module
+from labchecks import PROGRAMS, ROOT, load_module, needs_kvm
 from labs import vmm
 
 GUESTS = load_module(ROOT / "tests" / "fixtures" / "labs" / "guests.py").GUESTS
-needs_kvm = pytest.mark.usefixtures("kvm")  # conftest.py: skips without KVM, fails with LABS_REQUIRE_KVM=1
 VMM = [sys.executable, "-m", "labs.vmm"]
 
 

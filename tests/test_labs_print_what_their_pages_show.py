@@ -13,10 +13,9 @@ import sys
 
 import pytest
 
-from labchecks import LAB_PAGES, OUTPUTS, PROGRAMS, ROOT, output_problems, page_output_problems
+from labchecks import LAB_PAGES, OUTPUTS, PROGRAMS, ROOT, needs_kvm, output_problems, page_output_problems
 
 FIXTURES = ROOT / "tests" / "fixtures" / "labs"
-needs_kvm = pytest.mark.usefixtures("kvm")  # conftest.py: skips without KVM, fails with LABS_REQUIRE_KVM=1
 
 
 def output_file(program):
