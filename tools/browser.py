@@ -97,6 +97,13 @@ def open_page(page, url: str) -> None:
 
 def start_material(page) -> None:
     """A first input, as a reader's mouse makes it, and the wait for Material's start."""
-    page.mouse.move(1, 1)
-    page.mouse.move(2, 2)  # a move even if the mouse was already at (1, 1)
+    # A mouse keeps moving until the page answers. One or two synthetic moves are
+    # not enough everywhere: in full Chromium the first pointermove after a load
+    # reports no movement (the loader ignores it), and close moves may be
+    # coalesced into that one event.
+    for step in range(20):
+        page.mouse.move(1 + step % 2, 1 + step % 2)
+        if page.evaluate("() => !!window.document$ || performance.getEntriesByName('material-starting').length > 0"):
+            break
+        page.wait_for_timeout(25)
     page.evaluate(MATERIAL_STARTED)
